@@ -1,0 +1,177 @@
+package dev.berth.app;
+
+import dev.berth.config.BerthConfig;
+import dev.berth.config.ListenAddress;
+import dev.berth.registry.api.RegistryRoutes;
+import dev.berth.registry.store.RegistryCaches;
+import dev.berth.registry.store.RegistryStore;
+import dev.berth.registry.store.WorkerPool;
+import dev.berth.storage.StorageDriver;
+import dev.berth.storage.ValidatingStorageDriver;
+import dev.berth.storage.filesystem.FilesystemDriver;
+import dev.berth.storage.inmemory.InMemoryDriver;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of {@code berth serve}: builds the storage driver, the registry store and
+ * the HTTP servers from a {@link BerthConfig}, schedules housekeeping, and stops it all gracefully.
+ */
+public final class BerthServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BerthServer.class);
+    private static final int STORAGE_WORKERS = 16;
+
+    private final BerthConfig config;
+    private final Vertx vertx;
+    private final StorageDriver driver;
+    private final RegistryStore store;
+    private final int port;
+    private final String host;
+    private volatile boolean stopped;
+
+    private BerthServer(BerthConfig config, Vertx vertx, StorageDriver driver, RegistryStore store,
+                        String host, int port) {
+        this.config = config;
+        this.vertx = vertx;
+        this.driver = driver;
+        this.store = store;
+        this.host = host;
+        this.port = port;
+    }
+
+    /** Starts everything and returns once the server listens. */
+    public static BerthServer start(BerthConfig config) throws IOException {
+        int loops = Math.max(2, Runtime.getRuntime().availableProcessors());
+        Vertx vertx = Vertx.vertx(new VertxOptions()
+                .setEventLoopPoolSize(loops)
+                .setPreferNativeTransport(true)
+                .setFileSystemOptions(new FileSystemOptions()
+                        .setClassPathResolvingEnabled(false)
+                        .setFileCachingEnabled(false)));
+        StorageDriver driver;
+        try {
+            driver = new ValidatingStorageDriver(createDriver(config));
+        } catch (IOException | RuntimeException e) {
+            vertx.close();
+            throw e;
+        }
+        WorkerPool pool = new WorkerPool(vertx, "berth-storage", STORAGE_WORKERS);
+        RegistryCaches caches = new RegistryCaches(config.registry().cache().entries(),
+                config.registry().cache().manifestBytes().bytes());
+        RegistryStore store = RegistryStore.create(driver, pool, caches);
+
+        ListenAddress listen = ListenAddress.parse(config.http().listen());
+        // Every instance must bind the same port; with port 0 pick one first.
+        int port = listen.port() == 0 ? freePort(listen.host()) : listen.port();
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(listen.host())
+                .setPort(port)
+                .setIdleTimeout((int) config.http().idleTimeout().toSeconds())
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setMaxInitialLineLength(16 * 1024)
+                .setHandle100ContinueAutomatically(true)
+                .setCompressionSupported(false)
+                .setTcpNoDelay(true);
+        boolean logRequests = config.log().requests();
+        BerthServer server = new BerthServer(config, vertx, driver, store, listen.host(), port);
+        try {
+            vertx.deployVerticle(() -> new RegistryVerticle(options,
+                            v -> RegistryRoutes.create(v, store, config.registry(), logRequests),
+                            config.http().shutdownTimeout()),
+                    new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
+                    .await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            server.close();
+            throw new IOException("cannot listen on " + listen.host() + ":" + port + ": " + e.getMessage(), e);
+        }
+        server.scheduleUploadPurge();
+        LOG.atInfo().addKeyValue("listen", listen.host() + ":" + port)
+                .addKeyValue("storage", config.storage().driver() + ":" + config.storage().root())
+                .log("berth is serving");
+        return server;
+    }
+
+    private static StorageDriver createDriver(BerthConfig config) throws IOException {
+        return switch (config.storage().driver()) {
+            case "filesystem" -> new FilesystemDriver(Path.of(config.storage().root()), config.storage().filesystem().fsync());
+            case "inmemory" -> new InMemoryDriver();
+            default -> throw new IllegalArgumentException("unknown storage driver " + config.storage().driver());
+        };
+    }
+
+    private static int freePort(String host) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(host, 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on " + host, e);
+        }
+    }
+
+    private void scheduleUploadPurge() {
+        Duration age = config.storage().uploads().purgeAfter();
+        long interval = config.storage().uploads().purgeInterval().toMillis();
+        vertx.setPeriodic(Math.min(interval, 60_000), interval, id -> {
+            if (stopped) {
+                return;
+            }
+            store.uploads().purge(Instant.now().minus(age)).onSuccess(n -> {
+                if (n > 0) {
+                    LOG.atInfo().addKeyValue("removed", n).log("purged stale uploads");
+                }
+            }).onFailure(e -> LOG.atWarn().setCause(e).log("upload purge failed"));
+        });
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** The registry store, for tests and for later subsystems wired here. */
+    public RegistryStore store() {
+        return store;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** Stops accepting requests, lets in-flight ones finish (up to the shutdown timeout), then releases everything. */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        Duration grace = config.http().shutdownTimeout().plusSeconds(5);
+        try {
+            vertx.close().await(grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.atWarn().setCause(e).log("shutdown did not finish cleanly");
+        }
+        try {
+            driver.close();
+        } catch (IOException e) {
+            LOG.atWarn().setCause(e).log("closing storage failed");
+        }
+        LOG.info("berth stopped");
+    }
+}

@@ -1,0 +1,258 @@
+package dev.berth.config;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reads the configuration in layers, each overriding the one before: defaults (from the records),
+ * the YAML file, environment variables, then explicit overrides (command-line flags).
+ *
+ * <p>Every key has an environment variable: {@code BERTH_} followed by the key path in upper snake
+ * case, e.g. {@code storage.root} → {@code BERTH_STORAGE_ROOT}, {@code registry.maxManifestSize}
+ * → {@code BERTH_REGISTRY_MAX_MANIFEST_SIZE}.
+ */
+public final class ConfigLoader {
+    private static final Set<String> LOG_FORMATS = Set.of("text", "json");
+    private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error", "off");
+    private static final Set<String> DRIVERS = Set.of("filesystem", "inmemory");
+
+    private final ObjectMapper mapper;
+
+    public ConfigLoader() {
+        SimpleModule module = new SimpleModule("berth-config");
+        module.addSerializer(Duration.class, new JsonSerializer<>() {
+            @Override
+            public void serialize(Duration value, JsonGenerator gen, SerializerProvider p) throws IOException {
+                gen.writeString(Durations.format(value));
+            }
+        });
+        module.addDeserializer(Duration.class, new JsonDeserializer<>() {
+            @Override
+            public Duration deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+                try {
+                    return Durations.parse(p.getValueAsString(""));
+                } catch (IllegalArgumentException e) {
+                    throw JsonMappingException.from(p, e.getMessage());
+                }
+            }
+        });
+        module.addSerializer(DataSize.class, new JsonSerializer<>() {
+            @Override
+            public void serialize(DataSize value, JsonGenerator gen, SerializerProvider p) throws IOException {
+                gen.writeString(value.toString());
+            }
+        });
+        module.addDeserializer(DataSize.class, new JsonDeserializer<>() {
+            @Override
+            public DataSize deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+                try {
+                    return DataSize.parse(p.getValueAsString(""));
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw JsonMappingException.from(p, e.getMessage());
+                }
+            }
+        });
+        this.mapper = new ObjectMapper(new YAMLFactory())
+                .registerModule(module)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    }
+
+    /**
+     * @param file      the YAML file, or null for none
+     * @param required  whether a missing file is an error (true when the user named it)
+     * @param env       environment variables
+     * @param overrides dotted key → value, applied last
+     */
+    public BerthConfig load(Path file, boolean required, Map<String, String> env, Map<String, String> overrides) {
+        ObjectNode tree = mapper.valueToTree(BerthConfig.defaults());
+        if (file != null) {
+            try {
+                JsonNode fileTree = mapper.readTree(Files.readAllBytes(file));
+                if (fileTree != null && !fileTree.isMissingNode() && !fileTree.isNull()) {
+                    if (!fileTree.isObject()) {
+                        throw new ConfigException(file + ": expected a mapping of sections at the top level");
+                    }
+                    merge(tree, (ObjectNode) fileTree, "");
+                }
+            } catch (NoSuchFileException e) {
+                if (required) {
+                    throw new ConfigException("config file not found: " + file);
+                }
+            } catch (JsonProcessingException e) {
+                throw new ConfigException(file + ": not valid YAML: " + e.getOriginalMessage());
+            } catch (IOException e) {
+                throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+            }
+        }
+        for (String key : leafKeys(tree, "")) {
+            String value = env.get(envName(key));
+            if (value != null) {
+                set(tree, key, value, "environment variable " + envName(key));
+            }
+        }
+        overrides.forEach((key, value) -> set(tree, key, value, "override"));
+        BerthConfig config;
+        try {
+            config = mapper.treeToValue(tree, BerthConfig.class);
+        } catch (JsonMappingException e) {
+            String path = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining(".")).replace(".[", "[");
+            throw new ConfigException(path + ": " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new ConfigException("invalid configuration: " + e.getOriginalMessage());
+        }
+        validate(config);
+        return config;
+    }
+
+    /** The environment variable for a dotted key. */
+    public static String envName(String dottedKey) {
+        StringBuilder b = new StringBuilder("BERTH");
+        for (String part : dottedKey.split("\\.")) {
+            b.append('_');
+            for (char c : part.toCharArray()) {
+                if (Character.isUpperCase(c)) {
+                    b.append('_');
+                }
+                b.append(Character.toUpperCase(c));
+            }
+        }
+        return b.toString();
+    }
+
+    /** Overlays {@code source} on {@code target}, rejecting keys the defaults don't have. */
+    private void merge(ObjectNode target, ObjectNode source, String path) {
+        Iterator<Map.Entry<String, JsonNode>> fields = source.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            String key = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+            JsonNode existing = target.get(field.getKey());
+            if (existing == null) {
+                throw new ConfigException(key + ": unknown key" + suggestion(target));
+            }
+            JsonNode value = field.getValue();
+            if (existing.isObject() && existing.size() > 0) {
+                if (value.isNull()) {
+                    continue;
+                }
+                if (!value.isObject()) {
+                    throw new ConfigException(key + ": expected a mapping");
+                }
+                merge((ObjectNode) existing, (ObjectNode) value, key);
+            } else if (!value.isNull()) {
+                target.set(field.getKey(), value);
+            }
+        }
+    }
+
+    private static String suggestion(ObjectNode siblings) {
+        List<String> names = new ArrayList<>();
+        siblings.fieldNames().forEachRemaining(names::add);
+        return names.isEmpty() ? "" : " (known here: " + String.join(", ", names) + ")";
+    }
+
+    private static List<String> leafKeys(JsonNode node, String path) {
+        List<String> keys = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            String key = path.isEmpty() ? f.getKey() : path + "." + f.getKey();
+            if (f.getValue().isObject() && f.getValue().size() > 0) {
+                keys.addAll(leafKeys(f.getValue(), key));
+            } else {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+
+    private static void set(ObjectNode tree, String dottedKey, String value, String source) {
+        String[] parts = dottedKey.split("\\.");
+        ObjectNode node = tree;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (!(child instanceof ObjectNode)) {
+                throw new ConfigException(dottedKey + " (" + source + "): unknown key");
+            }
+            node = (ObjectNode) child;
+        }
+        if (!node.has(parts[parts.length - 1])) {
+            throw new ConfigException(dottedKey + " (" + source + "): unknown key");
+        }
+        node.set(parts[parts.length - 1], TextNode.valueOf(value));
+    }
+
+    private static void validate(BerthConfig c) {
+        try {
+            ListenAddress.parse(c.http().listen());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("http.listen: " + e.getMessage());
+        }
+        positive("http.idleTimeout", c.http().idleTimeout());
+        if (c.http().shutdownTimeout().isNegative()) {
+            throw new ConfigException("http.shutdownTimeout: must not be negative");
+        }
+        if (!DRIVERS.contains(c.storage().driver())) {
+            throw new ConfigException("storage.driver: unknown driver '" + c.storage().driver()
+                    + "' (expected one of " + String.join(", ", DRIVERS.stream().sorted().toList()) + ")");
+        }
+        if (c.storage().root().isBlank()) {
+            throw new ConfigException("storage.root: must name a directory");
+        }
+        positive("storage.uploads.purgeAfter", c.storage().uploads().purgeAfter());
+        positive("storage.uploads.purgeInterval", c.storage().uploads().purgeInterval());
+        if (c.registry().maxManifestSize().bytes() < 1024) {
+            throw new ConfigException("registry.maxManifestSize: must be at least 1KiB");
+        }
+        if (c.registry().cache().entries() < 0) {
+            throw new ConfigException("registry.cache.entries: must not be negative");
+        }
+        if (!LOG_LEVELS.contains(c.log().level().toLowerCase(Locale.ROOT))) {
+            throw new ConfigException("log.level: expected one of trace, debug, info, warn, error, off");
+        }
+        if (!LOG_FORMATS.contains(c.log().format())) {
+            throw new ConfigException("log.format: expected text or json");
+        }
+    }
+
+    private static void positive(String key, Duration d) {
+        if (d.isZero() || d.isNegative()) {
+            throw new ConfigException(key + ": must be positive");
+        }
+    }
+
+    /** The configuration as YAML, for {@code berth config show}-style output and tests. */
+    public String toYaml(BerthConfig config) {
+        try {
+            return mapper.writeValueAsString(config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

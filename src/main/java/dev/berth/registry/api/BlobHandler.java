@@ -1,0 +1,126 @@
+package dev.berth.registry.api;
+
+import dev.berth.digest.Digest;
+import dev.berth.registry.RepositoryName;
+import dev.berth.registry.store.BlobInfo;
+import dev.berth.registry.store.BlobReader;
+import dev.berth.registry.store.BlobStore;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code GET}/{@code HEAD}/{@code DELETE /v2/<name>/blobs/<digest>}. */
+final class BlobHandler {
+    private final BlobStore blobs;
+    private final boolean deleteEnabled;
+
+    BlobHandler(BlobStore blobs, boolean deleteEnabled) {
+        this.blobs = blobs;
+        this.deleteEnabled = deleteEnabled;
+    }
+
+    /** GET and HEAD: the blob, or one range of it; zero-copy from a local file when there is one. */
+    void get(RoutingContext ctx) {
+        RepositoryName repo = RequestValues.repository(ctx);
+        Digest digest = RequestValues.pathDigest(ctx);
+        blobs.stat(repo, digest).onSuccess(found -> {
+            if (found.isEmpty()) {
+                ctx.fail(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
+                return;
+            }
+            serve(ctx, found.get());
+        }).onFailure(ctx::fail);
+    }
+
+    private void serve(RoutingContext ctx, BlobInfo blob) {
+        HttpServerResponse response = ctx.response();
+        String digest = blob.digest().toString();
+        long size = blob.size();
+        response.putHeader(RegistryHeaders.CONTENT_DIGEST, digest)
+                .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
+                .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000")
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+        if (("\"" + digest + "\"").equals(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH))) {
+            response.setStatusCode(304).end();
+            return;
+        }
+        ByteRange range;
+        try {
+            range = ByteRange.ofRequest(ctx.request().getHeader(RegistryHeaders.RANGE), size);
+        } catch (ByteRange.Unsatisfiable e) {
+            ctx.fail(new RegistryException(ErrorCode.RANGE_NOT_SATISFIABLE,
+                    Map.of("range", String.valueOf(ctx.request().getHeader(RegistryHeaders.RANGE)), "size", size))
+                    .header(HttpHeaders.CONTENT_RANGE.toString(), "bytes */" + size));
+            return;
+        }
+        long offset = range == null ? 0 : range.start();
+        long length = range == null ? size : range.length();
+        if (range != null) {
+            response.setStatusCode(206)
+                    .putHeader(HttpHeaders.CONTENT_RANGE, "bytes " + range.start() + "-" + range.end() + "/" + size);
+        }
+        if (ctx.request().method() == HttpMethod.HEAD) {
+            response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length)).end();
+            return;
+        }
+        Optional<Path> file = blobs.localFile(blob.digest());
+        if (file.isPresent()) {
+            response.sendFile(file.get().toString(), offset, length).onFailure(ctx::fail);
+            return;
+        }
+        blobs.redirectUrl(blob.digest(), "GET").onSuccess(url -> {
+            if (url.isPresent() && range == null) {
+                response.setStatusCode(307).putHeader(HttpHeaders.LOCATION, url.get().toString()).end();
+            } else {
+                response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
+                blobs.open(blob.digest(), offset, length).onSuccess(reader -> pump(ctx, reader)).onFailure(ctx::fail);
+            }
+        }).onFailure(ctx::fail);
+    }
+
+    /** Copies chunks to the response, waiting for the socket to drain between them. */
+    private static void pump(RoutingContext ctx, BlobReader reader) {
+        HttpServerResponse response = ctx.response();
+        reader.next().onSuccess(chunk -> {
+            if (chunk.length() == 0) {
+                response.end();
+                reader.close();
+                return;
+            }
+            response.write(chunk);
+            if (response.writeQueueFull()) {
+                response.drainHandler(v -> {
+                    response.drainHandler(null);
+                    pump(ctx, reader);
+                });
+            } else {
+                pump(ctx, reader);
+            }
+        }).onFailure(err -> {
+            reader.close();
+            ctx.fail(err);
+        });
+    }
+
+    /** DELETE: unlinks the blob from the repository (202), or 404 when it did not hold it. */
+    void delete(RoutingContext ctx) {
+        if (!deleteEnabled) {
+            ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, "deletes are disabled (registry.deleteEnabled)"));
+            return;
+        }
+        RepositoryName repo = RequestValues.repository(ctx);
+        Digest digest = RequestValues.pathDigest(ctx);
+        blobs.unlink(repo, digest).onSuccess(removed -> {
+            if (!removed) {
+                ctx.fail(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
+                return;
+            }
+            ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+        }).onFailure(ctx::fail);
+    }
+}

@@ -1,0 +1,262 @@
+package dev.berth.registry.api;
+
+import dev.berth.digest.Digest;
+import dev.berth.registry.RepositoryName;
+import dev.berth.registry.store.BlobInfo;
+import dev.berth.registry.store.BlobStore;
+import dev.berth.registry.store.BlobUpload;
+import dev.berth.registry.store.DigestMismatchException;
+import dev.berth.registry.store.UploadId;
+import dev.berth.registry.store.UploadStore;
+import dev.berth.registry.store.UploadUnknownException;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (session, monolithic with {@code ?digest=},
+ * or cross-repository mount) and {@code GET}/{@code PATCH}/{@code PUT}/{@code DELETE} on the session.
+ *
+ * <p>Every handler that may read a body pauses the request first: the body flows only once the
+ * session is known and locked, straight into storage.
+ */
+final class BlobUploadHandler {
+    private final UploadStore uploads;
+    private final BlobStore blobs;
+
+    BlobUploadHandler(UploadStore uploads, BlobStore blobs) {
+        this.uploads = uploads;
+        this.blobs = blobs;
+    }
+
+    /** POST: mount, monolithic upload, or a new session. */
+    void start(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        request.pause();
+        RepositoryName repo = RequestValues.repository(ctx);
+        String mount = request.getParam("mount");
+        List<String> digests = request.params().getAll("digest");
+        if (mount != null) {
+            Optional<Digest> mountDigest = Digest.isDigest(mount) ? Optional.of(Digest.parse(mount)) : Optional.empty();
+            String from = request.getParam("from");
+            boolean fromValid = from == null || RepositoryName.isValid(from);
+            if (mountDigest.isPresent() && fromValid) {
+                blobs.mount(repo, mountDigest.get(), Optional.ofNullable(from).map(RepositoryName::of))
+                        .onSuccess(mounted -> {
+                            if (mounted.isPresent()) {
+                                request.resume();
+                                created(ctx, repo, mounted.get());
+                            } else {
+                                newSession(ctx, repo);
+                            }
+                        }).onFailure(ctx::fail);
+                return;
+            }
+            // The spec: a mount with bad arguments falls back to an ordinary upload session.
+            newSession(ctx, repo);
+            return;
+        }
+        if (!digests.isEmpty()) {
+            List<Digest> expected = digests.stream().map(RequestValues::digest).toList();
+            uploads.start(repo).onSuccess(upload -> {
+                upload.tryLock();
+                finishLocked(ctx, upload, expected).onComplete(ar -> {
+                    upload.unlock();
+                    if (ar.failed()) {
+                        ctx.fail(ar.cause());
+                    }
+                });
+            }).onFailure(ctx::fail);
+            return;
+        }
+        newSession(ctx, repo);
+    }
+
+    private void newSession(RoutingContext ctx, RepositoryName repo) {
+        ctx.request().resume();
+        uploads.start(repo).onSuccess(upload -> {
+            progress(ctx.response().setStatusCode(202), upload);
+            ctx.response().end();
+        }).onFailure(ctx::fail);
+    }
+
+    /** GET: where the upload stands. */
+    void status(RoutingContext ctx) {
+        withSession(ctx, false, upload -> {
+            progress(ctx.response().setStatusCode(204), upload);
+            ctx.response().end();
+            return Future.succeededFuture();
+        });
+    }
+
+    /** PATCH: appends a chunk (with Content-Range) or a stream (without). */
+    void patch(RoutingContext ctx) {
+        ctx.request().pause();
+        ByteRange chunk = contentRange(ctx);
+        withSession(ctx, true, upload -> {
+            checkChunk(ctx, upload, chunk);
+            return uploads.append(upload, ctx.request()).map(size -> {
+                progress(ctx.response().setStatusCode(202), upload);
+                ctx.response().end();
+                return null;
+            });
+        });
+    }
+
+    /** PUT ?digest=: completes the session, optionally with a last chunk in the body. */
+    void complete(RoutingContext ctx) {
+        ctx.request().pause();
+        List<String> digests = ctx.request().params().getAll("digest");
+        if (digests.isEmpty()) {
+            ctx.fail(new RegistryException(ErrorCode.DIGEST_INVALID, "digest parameter is required", null)
+                    );
+            return;
+        }
+        List<Digest> expected = digests.stream().map(RequestValues::digest).toList();
+        ByteRange chunk = contentRange(ctx);
+        withSession(ctx, true, upload -> {
+            checkChunk(ctx, upload, chunk);
+            return finishLocked(ctx, upload, expected);
+        });
+    }
+
+    /** DELETE: cancels the session and drops its data. */
+    void cancel(RoutingContext ctx) {
+        withSession(ctx, true, upload -> uploads.cancel(upload).map(v -> {
+            ctx.response().setStatusCode(204).end();
+            return null;
+        }));
+    }
+
+    /**
+     * Opens the session named in the path; with {@code lock}, claims it for this request (a session
+     * already being written gets 400) and releases it when {@code work} completes.
+     */
+    private void withSession(RoutingContext ctx, boolean lock, Function<BlobUpload, Future<Void>> work) {
+        RepositoryName repo = RequestValues.repository(ctx);
+        String uuid = ctx.pathParam("uuid");
+        if (!UploadId.isValid(uuid)) {
+            ctx.fail(unknownUpload(uuid));
+            return;
+        }
+        uploads.open(repo, new UploadId(uuid)).onSuccess(upload -> {
+            if (lock && !upload.tryLock()) {
+                ctx.fail(new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID,
+                        "another request is writing to this upload", Map.of("uuid", uuid)));
+                return;
+            }
+            Future<Void> done;
+            try {
+                done = work.apply(upload);
+            } catch (RuntimeException e) {
+                done = Future.failedFuture(e);
+            }
+            done.onComplete(ar -> {
+                if (lock) {
+                    upload.unlock();
+                }
+                if (ar.failed()) {
+                    ctx.fail(ar.cause());
+                }
+            });
+        }).onFailure(err -> ctx.fail(err instanceof UploadUnknownException ? unknownUpload(uuid) : err));
+    }
+
+    private static RegistryException unknownUpload(String uuid) {
+        return new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, Map.of("uuid", String.valueOf(uuid)));
+    }
+
+    /** The request's Content-Range, or null; a malformed one is a 416. */
+    private static ByteRange contentRange(RoutingContext ctx) {
+        String header = ctx.request().getHeader(HttpHeaders.CONTENT_RANGE);
+        if (header == null) {
+            return null;
+        }
+        try {
+            return ByteRange.ofUploadChunk(header);
+        } catch (ByteRange.Unsatisfiable e) {
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID, Map.of("contentRange", header))
+                    ;
+        }
+    }
+
+    /** A chunk must start where the upload ends and, with a Content-Length, be as long as its range. */
+    private static void checkChunk(RoutingContext ctx, BlobUpload upload, ByteRange chunk) {
+        if (chunk == null) {
+            return;
+        }
+        if (chunk.start() != upload.size()) {
+            RegistryException e = new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID,
+                    Map.of("expectedStart", upload.size(), "contentRange", chunk.start() + "-" + chunk.end()))
+                    ;
+            progressHeaders(upload).forEach(e::header);
+            throw e;
+        }
+        String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null && !length.equals(Long.toString(chunk.length()))) {
+            throw new RegistryException(ErrorCode.SIZE_INVALID,
+                    Map.of("contentLength", length, "contentRange", chunk.start() + "-" + chunk.end()))
+                    ;
+        }
+    }
+
+    /** Appends whatever body there is, verifies every named digest and answers 201; a mismatch cancels the session. */
+    private Future<Void> finishLocked(RoutingContext ctx, BlobUpload upload, List<Digest> expected) {
+        HttpServerRequest request = ctx.request();
+        Future<Long> appended = "0".equals(request.getHeader(HttpHeaders.CONTENT_LENGTH))
+                ? Future.succeededFuture(upload.size()).onComplete(ar -> request.resume())
+                : uploads.append(upload, request);
+        return appended
+                .compose(size -> uploads.complete(upload, expected.get(0)))
+                .compose(blob -> verifyOthers(upload, blob, expected))
+                .recover(err -> err instanceof DigestMismatchException
+                        ? uploads.cancel(upload).compose(v -> Future.failedFuture(err))
+                        : Future.failedFuture(err))
+                .map(blob -> {
+                    created(ctx, upload.repository(), blob);
+                    return null;
+                });
+    }
+
+    /**
+     * Further {@code digest} parameters (the spec allows several) must name the same content: any
+     * other value of the first one's algorithm is a mismatch; other algorithms are not checked.
+     */
+    private static Future<BlobInfo> verifyOthers(BlobUpload upload, BlobInfo blob, List<Digest> expected) {
+        for (Digest d : expected.subList(1, expected.size())) {
+            if (d.algorithm() == blob.digest().algorithm() && !d.equals(blob.digest())) {
+                return Future.failedFuture(new DigestMismatchException(d, blob.digest()));
+            }
+        }
+        return Future.succeededFuture(blob);
+    }
+
+    private static void created(RoutingContext ctx, RepositoryName repo, BlobInfo blob) {
+        ctx.response().setStatusCode(201)
+                .putHeader(HttpHeaders.LOCATION, "/v2/" + repo + "/blobs/" + blob.digest())
+                .putHeader(RegistryHeaders.CONTENT_DIGEST, blob.digest().toString())
+                .putHeader(HttpHeaders.CONTENT_LENGTH, "0")
+                .end();
+    }
+
+    private static void progress(HttpServerResponse response, BlobUpload upload) {
+        progressHeaders(upload).forEach(response::putHeader);
+        response.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+    }
+
+    /** Location, Range (inclusive end, "0-0" when empty, as the reference registry writes it) and session id. */
+    private static Map<String, String> progressHeaders(BlobUpload upload) {
+        long size = upload.size();
+        return Map.of(
+                HttpHeaders.LOCATION.toString(), "/v2/" + upload.repository() + "/blobs/uploads/" + upload.id(),
+                RegistryHeaders.RANGE, "0-" + Math.max(0, size - 1),
+                RegistryHeaders.UPLOAD_UUID, upload.id().value(),
+                RegistryHeaders.UPLOAD_SESSION_ID, upload.id().value());
+    }
+}

@@ -1,0 +1,78 @@
+package dev.berth.registry.api;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One inclusive byte range, from an HTTP {@code Range} request header or an upload's
+ * {@code Content-Range}.
+ */
+record ByteRange(long start, long end) {
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d{0,19})-(\\d{0,19})");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("(?:bytes[ =])?(\\d{1,19})-(\\d{1,19})(?:/(?:\\d{1,19}|\\*))?");
+
+    long length() {
+        return end - start + 1;
+    }
+
+    /** The range is malformed, has several parts, or lies outside the content. */
+    static final class Unsatisfiable extends Exception {
+        Unsatisfiable() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * The range a {@code Range} header asks for within content of {@code size} bytes; null when the
+     * header is absent (the whole content). Only single ranges are supported.
+     */
+    static ByteRange ofRequest(String header, long size) throws Unsatisfiable {
+        if (header == null) {
+            return null;
+        }
+        Matcher m = RANGE.matcher(header.trim());
+        if (!m.matches()) {
+            throw new Unsatisfiable();
+        }
+        String first = m.group(1);
+        String last = m.group(2);
+        try {
+            if (first.isEmpty()) {
+                if (last.isEmpty()) {
+                    throw new Unsatisfiable();
+                }
+                long suffix = Long.parseLong(last);
+                if (suffix == 0 || size == 0) {
+                    throw new Unsatisfiable();
+                }
+                return new ByteRange(Math.max(0, size - suffix), size - 1);
+            }
+            long start = Long.parseLong(first);
+            long end = last.isEmpty() ? size - 1 : Math.min(Long.parseLong(last), size - 1);
+            if (start >= size || (!last.isEmpty() && Long.parseLong(last) < start)) {
+                throw new Unsatisfiable();
+            }
+            return new ByteRange(start, end);
+        } catch (NumberFormatException e) {
+            throw new Unsatisfiable();
+        }
+    }
+
+    /** An upload chunk's {@code Content-Range}: {@code start-end}, also with a {@code bytes} prefix and a total. */
+    static ByteRange ofUploadChunk(String header) throws Unsatisfiable {
+        Matcher m = CONTENT_RANGE.matcher(header.trim());
+        if (!m.matches()) {
+            throw new Unsatisfiable();
+        }
+        try {
+            long start = Long.parseLong(m.group(1));
+            long end = Long.parseLong(m.group(2));
+            if (end < start) {
+                throw new Unsatisfiable();
+            }
+            return new ByteRange(start, end);
+        } catch (NumberFormatException e) {
+            throw new Unsatisfiable();
+        }
+    }
+}

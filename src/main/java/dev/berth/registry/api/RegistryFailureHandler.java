@@ -1,0 +1,107 @@
+package dev.berth.registry.api;
+
+import dev.berth.digest.Digest;
+import dev.berth.digest.InvalidDigestException;
+import dev.berth.manifest.ManifestInvalidException;
+import dev.berth.registry.store.DigestMismatchException;
+import dev.berth.registry.store.ManifestBlobUnknownException;
+import dev.berth.registry.store.UploadUnknownException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that turns failures into responses: {@code {"errors":[{code,message,detail}]}}
+ * with the status of the first error's code. Store exceptions that mean the same thing everywhere
+ * are translated here; anything unexpected is logged and becomes {@code 500 UNKNOWN}.
+ */
+public final class RegistryFailureHandler implements Handler<RoutingContext> {
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryFailureHandler.class);
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        HttpServerResponse response = ctx.response();
+        RegistryException failure = translate(ctx);
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        if (response.headWritten()) {
+            // Part of a body already left: the only honest signal left is a broken connection.
+            ctx.request().connection().close();
+            return;
+        }
+        failure.headers().forEach(response::putHeader);
+        // A request body we did not read would be taken for the next request: close instead.
+        boolean close = !ctx.request().isEnded();
+        if (close) {
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        JsonArray errors = new JsonArray();
+        for (RegistryException.Error e : failure.errors()) {
+            JsonObject error = new JsonObject().put("code", e.code().code()).put("message", e.message());
+            if (e.detail() != null) {
+                error.put("detail", e.detail());
+            }
+            errors.add(error);
+        }
+        response.setStatusCode(failure.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        Future<Void> sent = ctx.request().method() == HttpMethod.HEAD
+                ? response.end()
+                : response.end(new JsonObject().put("errors", errors).encode());
+        if (close) {
+            sent.onComplete(v -> ctx.request().connection().close());
+        }
+    }
+
+    private static RegistryException translate(RoutingContext ctx) {
+        Throwable t = ctx.failure();
+        if (t == null) {
+            int status = ctx.statusCode();
+            if (status == 404) {
+                return new RegistryException(ErrorCode.NOT_FOUND, Map.of("path", ctx.request().path()));
+            }
+            if (status == 405) {
+                return new RegistryException(ErrorCode.UNSUPPORTED, Map.of("method", ctx.request().method().name()));
+            }
+            return new RegistryException(ErrorCode.UNKNOWN, "HTTP " + status);
+        }
+        if (t instanceof RegistryException re) {
+            return re;
+        }
+        if (t instanceof UploadUnknownException) {
+            return new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, t.getMessage());
+        }
+        if (t instanceof DigestMismatchException dm) {
+            return new RegistryException(ErrorCode.DIGEST_INVALID,
+                    Map.of("expected", dm.expected().toString(), "actual", dm.actual().toString()));
+        }
+        if (t instanceof InvalidDigestException) {
+            return new RegistryException(ErrorCode.DIGEST_INVALID, t.getMessage());
+        }
+        if (t instanceof ManifestInvalidException) {
+            return new RegistryException(ErrorCode.MANIFEST_INVALID, t.getMessage());
+        }
+        if (t instanceof ManifestBlobUnknownException mb) {
+            List<RegistryException.Error> errors = new ArrayList<>();
+            for (Digest d : mb.missing()) {
+                errors.add(new RegistryException.Error(ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                        ErrorCode.MANIFEST_BLOB_UNKNOWN.message(), Map.of("digest", d.toString())));
+            }
+            return new RegistryException(errors);
+        }
+        LOG.atError().setCause(t).addKeyValue("method", ctx.request().method().name())
+                .addKeyValue("path", ctx.request().path()).log("request failed");
+        return new RegistryException(ErrorCode.UNKNOWN, null);
+    }
+}

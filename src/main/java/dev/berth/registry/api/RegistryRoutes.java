@@ -1,0 +1,67 @@
+package dev.berth.registry.api;
+
+import dev.berth.config.BerthConfig.RegistryConfig;
+import dev.berth.registry.store.RegistryStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+
+/**
+ * The registry's route table. Repository names contain {@code /}, so routes are regexes whose
+ * {@code name} group takes everything up to the resource part; handlers validate the name.
+ */
+public final class RegistryRoutes {
+    private static final String NAME = "/v2/(?<name>.+)";
+
+    private RegistryRoutes() {
+    }
+
+    public static Router create(Vertx vertx, RegistryStore store, RegistryConfig config, boolean logRequests) {
+        Router router = Router.router(vertx);
+        RegistryFailureHandler failures = new RegistryFailureHandler();
+        BlobHandler blobs = new BlobHandler(store.blobs(), config.deleteEnabled());
+        BlobUploadHandler uploads = new BlobUploadHandler(store.uploads(), store.blobs());
+        ManifestHandler manifests = new ManifestHandler(store.manifests(), store.tags(),
+                config.maxManifestSize().bytes(), config.deleteEnabled());
+        ListingHandler listings = new ListingHandler(store.tags(), store.catalog());
+        ReferrersHandler referrers = new ReferrersHandler(store.manifests());
+
+        router.route().handler(ctx -> {
+            ctx.response().putHeader(RegistryHeaders.API_VERSION, RegistryHeaders.API_VERSION_VALUE);
+            ctx.next();
+        });
+        if (logRequests) {
+            router.route().handler(new RequestLogHandler());
+        }
+
+        router.routeWithRegex(HttpMethod.GET, "/v2/?").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json").end("{}"));
+        router.routeWithRegex(HttpMethod.HEAD, "/v2/?").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json").putHeader("Content-Length", "2").end());
+        router.routeWithRegex(HttpMethod.GET, "/v2/_catalog").handler(listings::catalog);
+
+        router.routeWithRegex(HttpMethod.GET, NAME + "/tags/list").handler(listings::tags);
+
+        router.routeWithRegex(HttpMethod.GET, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::get);
+        router.routeWithRegex(HttpMethod.HEAD, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::get);
+        router.routeWithRegex(HttpMethod.PUT, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::put);
+        router.routeWithRegex(HttpMethod.DELETE, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::delete);
+
+        router.routeWithRegex(HttpMethod.POST, NAME + "/blobs/uploads/?").handler(uploads::start);
+        router.routeWithRegex(HttpMethod.GET, NAME + "/blobs/uploads/(?<uuid>[^/]+)").handler(uploads::status);
+        router.routeWithRegex(HttpMethod.PATCH, NAME + "/blobs/uploads/(?<uuid>[^/]+)").handler(uploads::patch);
+        router.routeWithRegex(HttpMethod.PUT, NAME + "/blobs/uploads/(?<uuid>[^/]+)").handler(uploads::complete);
+        router.routeWithRegex(HttpMethod.DELETE, NAME + "/blobs/uploads/(?<uuid>[^/]+)").handler(uploads::cancel);
+
+        router.routeWithRegex(HttpMethod.GET, NAME + "/blobs/(?<digest>[^/]+)").handler(blobs::get);
+        router.routeWithRegex(HttpMethod.HEAD, NAME + "/blobs/(?<digest>[^/]+)").handler(blobs::get);
+        router.routeWithRegex(HttpMethod.DELETE, NAME + "/blobs/(?<digest>[^/]+)").handler(blobs::delete);
+
+        router.routeWithRegex(HttpMethod.GET, NAME + "/referrers/(?<digest>[^/]+)").handler(referrers::list);
+
+        router.route().failureHandler(failures);
+        router.errorHandler(404, failures);
+        router.errorHandler(405, failures);
+        return router;
+    }
+}

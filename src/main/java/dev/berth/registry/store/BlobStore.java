@@ -1,0 +1,141 @@
+package dev.berth.registry.store;
+
+import static dev.berth.registry.store.RegistryCaches.readThrough;
+
+import dev.berth.digest.Digest;
+import dev.berth.registry.RepositoryName;
+import dev.berth.registry.store.RegistryCaches.RepoDigest;
+import dev.berth.storage.PathNotFoundException;
+import dev.berth.storage.StorageDriver;
+import io.vertx.core.Future;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Content-addressed blobs and the links that let a repository serve them. A blob's bytes appear at
+ * their content address only by an atomic move after their digest was verified, so a visible blob is
+ * always complete.
+ */
+public final class BlobStore {
+    private final StorageDriver driver;
+    private final WorkerPool pool;
+    private final RegistryCaches caches;
+
+    public BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches) {
+        this.driver = driver;
+        this.pool = pool;
+        this.caches = caches;
+    }
+
+    /** The blob if {@code repo} may serve it (linked and present). */
+    public Future<Optional<BlobInfo>> stat(RepositoryName repo, Digest digest) {
+        Long size = caches.linkedBlobs.getIfPresent(new RepoDigest(repo, digest));
+        if (size != null) {
+            return Future.succeededFuture(Optional.of(new BlobInfo(digest, size)));
+        }
+        return pool.call(() -> statLinked(repo, digest));
+    }
+
+    /** Blocking form of {@link #stat}. */
+    Optional<BlobInfo> statLinked(RepositoryName repo, Digest digest) throws IOException {
+        return readThrough(caches.linkedBlobs, new RepoDigest(repo, digest), k -> {
+            try {
+                driver.stat(StorageLayout.layerLink(repo, digest));
+            } catch (PathNotFoundException e) {
+                return null;
+            }
+            return size(digest).orElse(null);
+        }).map(size -> new BlobInfo(digest, size));
+    }
+
+    /** Blocking: the size of the blob in the blob store, whatever repositories link it. */
+    Optional<Long> size(Digest digest) throws IOException {
+        return readThrough(caches.blobSizes, digest, d -> {
+            try {
+                return driver.stat(StorageLayout.blobData(d)).size();
+            } catch (PathNotFoundException e) {
+                return null;
+            }
+        });
+    }
+
+    /**
+     * Makes {@code digest} servable from {@code target} without uploading it: from {@code from} when
+     * given and it holds the blob, otherwise from the blob store when any repository pushed it.
+     * Empty when there is nothing to mount.
+     */
+    public Future<Optional<BlobInfo>> mount(RepositoryName target, Digest digest, Optional<RepositoryName> from) {
+        return pool.call(() -> {
+            Optional<Long> size;
+            if (from.isPresent()) {
+                size = statLinked(from.get(), digest).map(BlobInfo::size);
+            } else {
+                size = size(digest);
+            }
+            if (size.isEmpty()) {
+                return Optional.empty();
+            }
+            link(target, digest);
+            return Optional.of(new BlobInfo(digest, size.get()));
+        });
+    }
+
+    /** Blocking: lets {@code repo} serve {@code digest}. */
+    void link(RepositoryName repo, Digest digest) throws IOException {
+        driver.putContent(StorageLayout.layerLink(repo, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
+        caches.linkedBlobs.invalidate(new RepoDigest(repo, digest));
+    }
+
+    /**
+     * Blocking: moves verified content from {@code sourceKey} to the content address of
+     * {@code digest} and links it into {@code repo}.
+     */
+    void commit(String sourceKey, Digest digest, RepositoryName repo) throws IOException {
+        driver.move(sourceKey, StorageLayout.blobData(digest));
+        caches.blobSizes.invalidate(digest);
+        link(repo, digest);
+    }
+
+    /** Blocking: stores small content (a manifest) at its content address. */
+    void put(Digest digest, byte[] content) throws IOException {
+        driver.putContent(StorageLayout.blobData(digest), content);
+        caches.blobSizes.invalidate(digest);
+    }
+
+    /** Blocking: the whole content of a blob. */
+    byte[] read(Digest digest) throws IOException {
+        return driver.getContent(StorageLayout.blobData(digest));
+    }
+
+    /** Removes the blob from {@code repo}; false when the repository did not hold it. The bytes stay for GC. */
+    public Future<Boolean> unlink(RepositoryName repo, Digest digest) {
+        return pool.call(() -> {
+            try {
+                driver.delete(StorageLayout.layer(repo, digest));
+            } catch (PathNotFoundException e) {
+                return false;
+            } finally {
+                caches.linkedBlobs.invalidate(new RepoDigest(repo, digest));
+            }
+            return true;
+        });
+    }
+
+    /** The local file of a blob, for zero-copy serving, when the driver has one. */
+    public Optional<Path> localFile(Digest digest) {
+        return driver.localFile(StorageLayout.blobData(digest));
+    }
+
+    /** A URL the client may fetch the blob from directly, when the driver offers one. */
+    public Future<Optional<URI>> redirectUrl(Digest digest, String method) {
+        return pool.call(() -> driver.redirectUrl(StorageLayout.blobData(digest), method));
+    }
+
+    /** A chunked reader of {@code length} bytes of the blob from {@code offset}; the caller closes it. */
+    public Future<BlobReader> open(Digest digest, long offset, long length) {
+        return pool.call(() -> new BlobReader(driver.reader(StorageLayout.blobData(digest), offset), pool, length));
+    }
+}

@@ -1,0 +1,67 @@
+package dev.berth.registry.store;
+
+import dev.berth.registry.RepositoryName;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One upload session. Its data lives at {@link StorageLayout#uploadData}; this object carries the
+ * running sha256 state and the size so far. One request at a time may work on a session
+ * ({@link #tryLock()}); the hashing state is only touched by the lock holder's worker calls, which
+ * the worker pool runs one after the other.
+ */
+public final class BlobUpload {
+    private final RepositoryName repository;
+    private final UploadId id;
+    private final Instant startedAt;
+    private final AtomicBoolean locked = new AtomicBoolean();
+    private final MessageDigest sha256;
+    private volatile long size;
+
+    BlobUpload(RepositoryName repository, UploadId id, Instant startedAt, MessageDigest sha256, long size) {
+        this.repository = repository;
+        this.id = id;
+        this.startedAt = startedAt;
+        this.sha256 = sha256;
+        this.size = size;
+    }
+
+    public RepositoryName repository() {
+        return repository;
+    }
+
+    public UploadId id() {
+        return id;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** Bytes received so far. */
+    public long size() {
+        return size;
+    }
+
+    /** Claims the session for one request; false when another request holds it. */
+    public boolean tryLock() {
+        return locked.compareAndSet(false, true);
+    }
+
+    public void unlock() {
+        locked.set(false);
+    }
+
+    boolean isLocked() {
+        return locked.get();
+    }
+
+    MessageDigest sha256() {
+        return sha256;
+    }
+
+    void setSize(long size) {
+        this.size = size;
+    }
+}

@@ -1,0 +1,255 @@
+package dev.berth.registry.store;
+
+import static dev.berth.registry.store.RegistryCaches.readThrough;
+
+import dev.berth.digest.Digest;
+import dev.berth.digest.DigestAlgorithm;
+import dev.berth.manifest.Descriptor;
+import dev.berth.manifest.Manifest;
+import dev.berth.manifest.ManifestInvalidException;
+import dev.berth.manifest.ManifestParser;
+import dev.berth.registry.Reference;
+import dev.berth.registry.RepositoryName;
+import dev.berth.registry.Tag;
+import dev.berth.registry.store.RegistryCaches.RepoDigest;
+import dev.berth.storage.PathNotFoundException;
+import dev.berth.storage.StorageDriver;
+import io.vertx.core.Future;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Manifests and indexes, stored byte-exact in the blob store and linked into repositories as
+ * revisions; tags and referrer links are updated with them.
+ */
+public final class ManifestStore {
+    private final StorageDriver driver;
+    private final WorkerPool pool;
+    private final RegistryCaches caches;
+    private final BlobStore blobs;
+    private final TagStore tags;
+
+    public ManifestStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, BlobStore blobs, TagStore tags) {
+        this.driver = driver;
+        this.pool = pool;
+        this.caches = caches;
+        this.blobs = blobs;
+        this.tags = tags;
+    }
+
+    /** The manifest {@code ref} names in {@code repo}, if any. Served from memory when cached. */
+    public Future<Optional<StoredManifest>> get(RepositoryName repo, Reference ref) {
+        if (ref instanceof Reference.ByTag byTag) {
+            return tags.resolve(repo, byTag.tag()).compose(d -> d.isEmpty()
+                    ? Future.succeededFuture(Optional.empty())
+                    : get(repo, d.get()));
+        }
+        return get(repo, ((Reference.ByDigest) ref).digest());
+    }
+
+    private Future<Optional<StoredManifest>> get(RepositoryName repo, Digest digest) {
+        if (caches.revisions.getIfPresent(new RepoDigest(repo, digest)) != null) {
+            StoredManifest m = caches.manifests.getIfPresent(digest);
+            if (m != null) {
+                return Future.succeededFuture(Optional.of(m));
+            }
+        }
+        return pool.call(() -> getBlocking(repo, digest));
+    }
+
+    Optional<StoredManifest> getBlocking(RepositoryName repo, Digest digest) throws IOException {
+        if (!hasRevision(repo, digest)) {
+            return Optional.empty();
+        }
+        return load(digest);
+    }
+
+    /** Blocking: whether {@code repo} holds manifest {@code digest}. */
+    boolean hasRevision(RepositoryName repo, Digest digest) throws IOException {
+        return readThrough(caches.revisions, new RepoDigest(repo, digest), k -> {
+            try {
+                driver.stat(StorageLayout.revisionLink(repo, digest));
+                return Boolean.TRUE;
+            } catch (PathNotFoundException e) {
+                return null;
+            }
+        }).isPresent();
+    }
+
+    /** Blocking: a manifest's bytes and parse by digest, whatever repository holds it. */
+    Optional<StoredManifest> load(Digest digest) throws IOException {
+        return readThrough(caches.manifests, digest, d -> {
+            byte[] bytes;
+            try {
+                bytes = blobs.read(d);
+            } catch (PathNotFoundException e) {
+                return null;
+            }
+            try {
+                return new StoredManifest(d, bytes, ManifestParser.parse(bytes, null));
+            } catch (ManifestInvalidException e) {
+                throw new IOException("stored manifest " + d + " no longer parses: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * Validates and stores a manifest pushed to {@code ref}, then points {@code ref} (when a tag) and
+     * {@code extraTags} at it. Fails with {@link ManifestInvalidException}, {@link DigestMismatchException}
+     * (the bytes do not hash to a digest reference) or {@link ManifestBlobUnknownException}.
+     */
+    public Future<PutManifestResult> put(RepositoryName repo, Reference ref, List<Tag> extraTags,
+                                         byte[] bytes, String contentType) {
+        return pool.call(() -> {
+            Manifest manifest = ManifestParser.parse(bytes, contentType);
+            Digest digest;
+            LinkedHashSet<Tag> toTag = new LinkedHashSet<>();
+            if (ref instanceof Reference.ByDigest byDigest) {
+                Digest expected = byDigest.digest();
+                digest = Digest.of(expected.algorithm(), bytes);
+                if (!digest.equals(expected)) {
+                    throw new DigestMismatchException(expected, digest);
+                }
+            } else {
+                digest = Digest.of(DigestAlgorithm.SHA256, bytes);
+                toTag.add(((Reference.ByTag) ref).tag());
+            }
+            toTag.addAll(extraTags);
+            checkReferences(repo, manifest);
+            if (blobs.size(digest).isEmpty()) {
+                blobs.put(digest, bytes);
+            }
+            driver.putContent(StorageLayout.revisionLink(repo, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
+            caches.revisions.invalidate(new RepoDigest(repo, digest));
+            if (manifest.subject() != null) {
+                driver.putContent(StorageLayout.referrerLink(repo, manifest.subject().digest(), digest),
+                        digest.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            for (Tag tag : toTag) {
+                tags.tag(repo, tag, digest);
+            }
+            return new PutManifestResult(digest, List.copyOf(toTag),
+                    manifest.subject() == null ? null : manifest.subject().digest());
+        });
+    }
+
+    private void checkReferences(RepositoryName repo, Manifest manifest) throws IOException, ManifestInvalidException,
+            ManifestBlobUnknownException {
+        List<Digest> missing = new ArrayList<>();
+        if (manifest.isIndex()) {
+            for (Descriptor child : manifest.manifests()) {
+                if (!hasRevision(repo, child.digest())) {
+                    missing.add(child.digest());
+                }
+            }
+        } else {
+            List<Descriptor> blobsToCheck = new ArrayList<>();
+            blobsToCheck.add(manifest.config());
+            blobsToCheck.addAll(manifest.layers());
+            for (Descriptor d : blobsToCheck) {
+                if (!d.isDistributable()) {
+                    continue;
+                }
+                Optional<BlobInfo> blob = blobs.statLinked(repo, d.digest());
+                if (blob.isEmpty()) {
+                    missing.add(d.digest());
+                } else if (blob.get().size() != d.size()) {
+                    throw new ManifestInvalidException("size of " + d.digest() + " is " + blob.get().size()
+                            + ", the manifest says " + d.size());
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new ManifestBlobUnknownException(missing);
+        }
+    }
+
+    /**
+     * Deletes manifest {@code digest} from {@code repo} with every tag pointing at it and its
+     * referrer link; false when the repository did not hold it. The bytes stay for GC.
+     */
+    public Future<Boolean> delete(RepositoryName repo, Digest digest) {
+        return pool.call(() -> {
+            if (!hasRevision(repo, digest)) {
+                return false;
+            }
+            Optional<StoredManifest> stored = load(digest);
+            for (Tag tag : tags.pointingTo(repo, digest)) {
+                tags.untagBlocking(repo, tag);
+            }
+            try {
+                driver.delete(StorageLayout.revision(repo, digest));
+            } catch (PathNotFoundException e) {
+                // deleted concurrently
+            } finally {
+                caches.revisions.invalidate(new RepoDigest(repo, digest));
+            }
+            Descriptor subject = stored.map(m -> m.manifest().subject()).orElse(null);
+            if (subject != null) {
+                try {
+                    driver.delete(StorageLayout.referrer(repo, subject.digest(), digest));
+                } catch (PathNotFoundException e) {
+                    // already gone
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
+     * The manifests in {@code repo} whose subject is {@code subject}, optionally only those of one
+     * artifact type, in digest order. An unknown repository or subject gives an empty list.
+     */
+    public Future<List<Referrer>> referrers(RepositoryName repo, Digest subject, Optional<String> artifactType) {
+        return pool.call(() -> {
+            List<Referrer> result = new ArrayList<>();
+            List<String> algorithmDirs;
+            try {
+                algorithmDirs = driver.list(StorageLayout.referrers(repo, subject));
+            } catch (PathNotFoundException e) {
+                return result;
+            }
+            for (String algDir : algorithmDirs) {
+                List<String> entries;
+                try {
+                    entries = driver.list(algDir);
+                } catch (PathNotFoundException e) {
+                    continue;
+                }
+                String algorithm = lastSegment(algDir);
+                for (String entry : entries) {
+                    String text = algorithm + ":" + lastSegment(entry);
+                    if (!Digest.isDigest(text)) {
+                        continue;
+                    }
+                    Digest referrer = Digest.parse(text);
+                    if (TagStore.readLink(driver, StorageLayout.referrerLink(repo, subject, referrer)) == null
+                            || !hasRevision(repo, referrer)) {
+                        continue;
+                    }
+                    Optional<StoredManifest> m = load(referrer);
+                    if (m.isEmpty()) {
+                        continue;
+                    }
+                    Manifest manifest = m.get().manifest();
+                    String type = manifest.effectiveArtifactType();
+                    if (artifactType.isPresent() && !artifactType.get().equals(type)) {
+                        continue;
+                    }
+                    result.add(new Referrer(manifest.mediaType(), referrer, m.get().bytes().length, type,
+                            manifest.annotations()));
+                }
+            }
+            result.sort((a, b) -> a.digest().compareTo(b.digest()));
+            return result;
+        });
+    }
+
+    private static String lastSegment(String key) {
+        return key.substring(key.lastIndexOf('/') + 1);
+    }
+}

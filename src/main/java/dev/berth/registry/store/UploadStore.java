@@ -1,0 +1,281 @@
+package dev.berth.registry.store;
+
+import dev.berth.digest.Digest;
+import dev.berth.digest.DigestAlgorithm;
+import dev.berth.registry.RepositoryName;
+import dev.berth.storage.FileInfo;
+import dev.berth.storage.PathNotFoundException;
+import dev.berth.storage.StorageDriver;
+import dev.berth.storage.StorageWriter;
+import dev.berth.storage.WalkAction;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upload sessions: start, append a stream, complete, cancel, purge. Session state is in storage
+ * ({@code startedat} and the data written so far), so a session survives a restart: after one, the
+ * first request to it rebuilds the hashing state by reading back the data.
+ *
+ * <p>Completion is one straight line: commit the data (durable) → verify the digest → move it to
+ * the content address → link it into the repository → remove the session. A crash at any point
+ * leaves either no visible blob or a complete one.
+ */
+public final class UploadStore {
+    private static final Logger LOG = LoggerFactory.getLogger(UploadStore.class);
+    /** Bytes a session's write queue may hold before the client is paused. */
+    private static final long WRITE_QUEUE_BYTES = 4L << 20;
+
+    private final StorageDriver driver;
+    private final WorkerPool pool;
+    private final BlobStore blobs;
+    private final ConcurrentMap<UploadId, BlobUpload> sessions = new ConcurrentHashMap<>();
+
+    public UploadStore(StorageDriver driver, WorkerPool pool, BlobStore blobs) {
+        this.driver = driver;
+        this.pool = pool;
+        this.blobs = blobs;
+    }
+
+    /** Starts a session in {@code repo}. */
+    public Future<BlobUpload> start(RepositoryName repo) {
+        UploadId id = UploadId.random();
+        Instant now = Instant.now();
+        return pool.call(() -> {
+            driver.putContent(StorageLayout.uploadStartedAt(repo, id), now.toString().getBytes(StandardCharsets.UTF_8));
+            BlobUpload upload = new BlobUpload(repo, id, now, DigestAlgorithm.SHA256.newMessageDigest(), 0);
+            sessions.put(id, upload);
+            return upload;
+        });
+    }
+
+    /** The session {@code id} of {@code repo}; fails with {@link UploadUnknownException} when there is none. */
+    public Future<BlobUpload> open(RepositoryName repo, UploadId id) {
+        BlobUpload known = sessions.get(id);
+        if (known != null) {
+            return known.repository().equals(repo)
+                    ? Future.succeededFuture(known)
+                    : Future.failedFuture(new UploadUnknownException("upload " + id + " is not in " + repo));
+        }
+        return pool.call(() -> {
+            BlobUpload loaded = load(repo, id);
+            BlobUpload raced = sessions.putIfAbsent(id, loaded);
+            return raced != null ? raced : loaded;
+        });
+    }
+
+    private BlobUpload load(RepositoryName repo, UploadId id) throws IOException, UploadUnknownException {
+        Instant startedAt;
+        try {
+            byte[] started = driver.getContent(StorageLayout.uploadStartedAt(repo, id));
+            startedAt = parseInstant(new String(started, StandardCharsets.UTF_8).trim());
+        } catch (PathNotFoundException e) {
+            throw new UploadUnknownException("upload " + id + " unknown in " + repo);
+        }
+        BlobUpload upload = new BlobUpload(repo, id, startedAt, DigestAlgorithm.SHA256.newMessageDigest(), 0);
+        resync(upload);
+        return upload;
+    }
+
+    private static Instant parseInstant(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            return Instant.EPOCH; // unreadable: treat as ancient so the purger removes it
+        }
+    }
+
+    /** Blocking: rebuilds the hashing state and size from the data in storage. */
+    private void resync(BlobUpload upload) throws IOException, UploadUnknownException {
+        String key = StorageLayout.uploadData(upload.repository(), upload.id());
+        MessageDigest md = upload.sha256();
+        md.reset();
+        long size = 0;
+        try (InputStream in = driver.reader(key, 0)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+                size += n;
+            }
+        } catch (PathNotFoundException e) {
+            // nothing written yet
+        }
+        long stored;
+        try (StorageWriter w = driver.writer(key, true)) {
+            stored = w.size();
+        }
+        if (stored != size) {
+            // The driver does not let us read back uncommitted data: the session cannot be resumed.
+            throw new UploadUnknownException("upload " + upload.id() + " cannot be resumed by this storage driver");
+        }
+        upload.setSize(size);
+    }
+
+    /**
+     * Streams {@code body} onto the end of the session's data, hashing as it goes. The caller holds
+     * the session's lock. Completes with the new size; on failure, the bytes that reached storage
+     * stay part of the session (the client can ask for its status and resume).
+     */
+    public Future<Long> append(BlobUpload upload, ReadStream<Buffer> body) {
+        String key = StorageLayout.uploadData(upload.repository(), upload.id());
+        return pool.call(() -> {
+            StorageWriter writer = driver.writer(key, true);
+            if (writer.size() != upload.size()) {
+                writer.close();
+                resync(upload);
+                writer = driver.writer(key, true);
+            }
+            return writer;
+        }).compose(writer -> {
+            MessageDigest md = upload.sha256();
+            StorageWriteStream stream = new StorageWriteStream(pool, bytes -> {
+                ByteBuffer forDigest = bytes.duplicate();
+                writer.write(bytes);
+                md.update(forDigest);
+                upload.setSize(writer.size());
+            }, WRITE_QUEUE_BYTES);
+            return body.pipeTo(stream).eventually(() -> pool.call(() -> {
+                writer.close();
+                return null;
+            }));
+        }).map(v -> upload.size());
+    }
+
+    /**
+     * Finishes the session as the blob {@code expected}. Fails with {@link DigestMismatchException}
+     * when the data hashes differently (the session then stays as it was). The caller holds the lock.
+     */
+    public Future<BlobInfo> complete(BlobUpload upload, Digest expected) {
+        RepositoryName repo = upload.repository();
+        String key = StorageLayout.uploadData(repo, upload.id());
+        return pool.call(() -> {
+            try (StorageWriter w = driver.writer(key, true)) {
+                if (w.size() != upload.size()) {
+                    w.close();
+                    resync(upload);
+                    try (StorageWriter again = driver.writer(key, true)) {
+                        again.commit();
+                    }
+                } else {
+                    w.commit();
+                }
+            }
+            Digest actual = expected.algorithm() == DigestAlgorithm.SHA256
+                    ? Digest.fromRaw(DigestAlgorithm.SHA256, ((MessageDigest) upload.sha256().clone()).digest())
+                    : hash(key, expected.algorithm());
+            if (!actual.equals(expected)) {
+                throw new DigestMismatchException(expected, actual);
+            }
+            blobs.commit(key, expected, repo);
+            remove(upload);
+            return new BlobInfo(expected, upload.size());
+        });
+    }
+
+    private Digest hash(String key, DigestAlgorithm algorithm) throws IOException {
+        MessageDigest md = algorithm.newMessageDigest();
+        try (InputStream in = driver.reader(key, 0)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return Digest.fromRaw(algorithm, md.digest());
+    }
+
+    /** Discards the session and its data. Safe to call twice. */
+    public Future<Void> cancel(BlobUpload upload) {
+        return pool.call(() -> {
+            remove(upload);
+            return null;
+        });
+    }
+
+    private void remove(BlobUpload upload) throws IOException {
+        sessions.remove(upload.id(), upload);
+        try {
+            driver.delete(StorageLayout.upload(upload.repository(), upload.id()));
+        } catch (PathNotFoundException e) {
+            // already gone
+        }
+    }
+
+    /**
+     * Removes sessions started before {@code cutoff} that no request is working on. Returns how
+     * many were removed. Runs on the worker pool.
+     */
+    public Future<Integer> purge(Instant cutoff) {
+        return pool.call(() -> {
+            List<String> stale = new ArrayList<>();
+            try {
+                driver.walk(StorageLayout.REPOSITORIES, entry -> visitForPurge(entry, cutoff, stale));
+            } catch (PathNotFoundException e) {
+                return 0;
+            }
+            int removed = 0;
+            for (String dir : stale) {
+                try {
+                    driver.delete(dir);
+                    removed++;
+                } catch (PathNotFoundException e) {
+                    // finished meanwhile
+                }
+            }
+            return removed;
+        });
+    }
+
+    private WalkAction visitForPurge(FileInfo entry, Instant cutoff, List<String> stale) throws IOException {
+        if (!entry.isDirectory()) {
+            return WalkAction.CONTINUE;
+        }
+        String name = entry.key().substring(entry.key().lastIndexOf('/') + 1);
+        if (!name.startsWith("_")) {
+            return WalkAction.CONTINUE;
+        }
+        Optional<RepositoryName> repo = StorageLayout.repositoryOf(entry.key());
+        if (name.equals(StorageLayout.UPLOADS_DIR) && repo.isPresent()) {
+            for (String sessionDir : driver.list(entry.key())) {
+                String idText = sessionDir.substring(sessionDir.lastIndexOf('/') + 1);
+                if (!UploadId.isValid(idText)) {
+                    continue;
+                }
+                UploadId id = new UploadId(idText);
+                BlobUpload active = sessions.get(id);
+                if (active != null && active.isLocked()) {
+                    continue;
+                }
+                Instant started;
+                try {
+                    started = parseInstant(new String(driver.getContent(StorageLayout.uploadStartedAt(repo.get(), id)),
+                            StandardCharsets.UTF_8).trim());
+                } catch (PathNotFoundException e) {
+                    started = driver.stat(sessionDir).modTime();
+                }
+                if (started.isBefore(cutoff)) {
+                    if (active != null) {
+                        sessions.remove(id, active);
+                    }
+                    stale.add(StorageLayout.upload(repo.get(), id));
+                    LOG.atInfo().addKeyValue("repository", repo.get()).addKeyValue("upload", id)
+                            .addKeyValue("startedAt", started).log("purging stale upload");
+                }
+            }
+        }
+        return WalkAction.SKIP_DIRECTORY;
+    }
+}

@@ -1,0 +1,373 @@
+package dev.berth.storage.filesystem;
+
+import dev.berth.storage.FileInfo;
+import dev.berth.storage.PathNotFoundException;
+import dev.berth.storage.StorageDriver;
+import dev.berth.storage.StorageWriter;
+import dev.berth.storage.WalkAction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Objects as files under {@code root}. See the package documentation for durability. */
+public final class FilesystemDriver implements StorageDriver {
+    /** Prefix of temporary files; such entries are never listed or walked. */
+    static final String TEMP_PREFIX = ".tmp-";
+    /** Unflushed bytes after which a writer starts a background flush (fsync mode only). */
+    static final long BACKGROUND_FLUSH_BYTES = 8L << 20;
+
+    private final Path root;
+    private final boolean fsync;
+    private final ExecutorService flusher;
+
+    /**
+     * @param root  directory holding all objects; created when missing
+     * @param fsync flush committed writes and renames to stable storage before returning
+     */
+    public FilesystemDriver(Path root, boolean fsync) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        this.fsync = fsync;
+        Files.createDirectories(this.root);
+        AtomicInteger n = new AtomicInteger();
+        this.flusher = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "berth-fs-flush-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String name() {
+        return "filesystem";
+    }
+
+    private Path resolve(String key) {
+        return key.isEmpty() ? root : root.resolve(key);
+    }
+
+    @Override
+    public byte[] getContent(String key) throws IOException {
+        try {
+            return Files.readAllBytes(resolve(key));
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            throw new PathNotFoundException(key);
+        } catch (IOException e) {
+            if (Files.isDirectory(resolve(key))) {
+                throw new PathNotFoundException(key);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void putContent(String key, byte[] content) throws IOException {
+        Path target = resolve(key);
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer src = ByteBuffer.wrap(content);
+                while (src.hasRemaining()) {
+                    ch.write(src);
+                }
+                if (fsync) {
+                    ch.force(false);
+                }
+            }
+            rename(temp, target);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    @Override
+    public InputStream reader(String key, long offset) throws IOException {
+        Path path = resolve(key);
+        if (Files.isDirectory(path)) {
+            throw new PathNotFoundException(key);
+        }
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            throw new PathNotFoundException(key);
+        }
+        ch.position(offset);
+        return Channels.newInputStream(ch);
+    }
+
+    @Override
+    public StorageWriter writer(String key, boolean append) throws IOException {
+        Path path = resolve(key);
+        Files.createDirectories(path.getParent());
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+        return new FileWriter(path, ch, ch.size());
+    }
+
+    @Override
+    public FileInfo stat(String key) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(resolve(key), BasicFileAttributes.class);
+            return new FileInfo(key, a.isDirectory() ? 0 : a.size(), a.lastModifiedTime().toInstant(), a.isDirectory());
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            throw new PathNotFoundException(key);
+        }
+    }
+
+    @Override
+    public List<String> list(String key) throws IOException {
+        Path dir = resolve(key);
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(TEMP_PREFIX)) {
+                    names.add(key.isEmpty() ? name : key + "/" + name);
+                }
+            }
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            if (key.isEmpty()) {
+                return List.of();
+            }
+            throw new PathNotFoundException(key);
+        }
+        names.sort(null);
+        return names;
+    }
+
+    @Override
+    public void move(String source, String dest) throws IOException {
+        Path from = resolve(source);
+        if (!Files.isRegularFile(from)) {
+            throw new PathNotFoundException(source);
+        }
+        Path to = resolve(dest);
+        Files.createDirectories(to.getParent());
+        try {
+            rename(from, to);
+        } catch (NoSuchFileException e) {
+            throw new PathNotFoundException(source);
+        }
+    }
+
+    /** Atomic replace of {@code to} by {@code from}; with fsync, the directory entry is made durable. */
+    private void rename(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("storage root must be on one filesystem: " + e.getMessage(), e);
+        }
+        if (fsync) {
+            syncDirectory(to.getParent());
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Path path = resolve(key);
+        if (!Files.exists(path)) {
+            throw new PathNotFoundException(key);
+        }
+        deleteTree(path);
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                for (Path child : entries) {
+                    deleteTree(child);
+                }
+            } catch (NoSuchFileException e) {
+                return;
+            }
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (DirectoryNotEmptyException e) {
+            // Something was written concurrently below a tree being deleted; retry once.
+            deleteTree(path);
+        }
+    }
+
+    @Override
+    public Optional<URI> redirectUrl(String key, String method) {
+        return Optional.empty();
+    }
+
+    @Override
+    public void walk(String key, Visitor visitor) throws IOException {
+        if (!key.isEmpty() && !Files.isDirectory(resolve(key))) {
+            throw new PathNotFoundException(key);
+        }
+        walkBelow(key, visitor);
+    }
+
+    /** Returns false when the walk was stopped. */
+    private boolean walkBelow(String key, Visitor visitor) throws IOException {
+        List<String> children;
+        try {
+            children = list(key);
+        } catch (PathNotFoundException e) {
+            return true; // removed while walking
+        }
+        for (String child : children) {
+            FileInfo info;
+            try {
+                info = stat(child);
+            } catch (PathNotFoundException e) {
+                continue;
+            }
+            WalkAction action = visitor.visit(info);
+            if (action == WalkAction.STOP) {
+                return false;
+            }
+            if (info.isDirectory() && action == WalkAction.CONTINUE && !walkBelow(child, visitor)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Optional<Path> localFile(String key) {
+        return Optional.of(resolve(key));
+    }
+
+    @Override
+    public void close() {
+        flusher.shutdown();
+    }
+
+    /** Writes straight into the file at the key; in fsync mode flushes in the background as it goes. */
+    private final class FileWriter implements StorageWriter {
+        private final Path path;
+        private final FileChannel channel;
+        private long size;
+        private long unflushed;
+        private Future<?> flushing;
+        private boolean committed;
+        private boolean closed;
+        private boolean cancelled;
+
+        FileWriter(Path path, FileChannel channel, long size) {
+            this.path = path;
+            this.channel = channel;
+            this.size = size;
+        }
+
+        @Override
+        public void write(ByteBuffer src) throws IOException {
+            if (closed || committed || cancelled) {
+                throw new IOException("writer for " + path + " is already " + state());
+            }
+            int n = src.remaining();
+            while (src.hasRemaining()) {
+                channel.write(src);
+            }
+            size += n;
+            unflushed += n;
+            if (fsync && unflushed >= BACKGROUND_FLUSH_BYTES && (flushing == null || flushing.isDone())) {
+                unflushed = 0;
+                flushing = flusher.submit(() -> {
+                    channel.force(false);
+                    return null;
+                });
+            }
+        }
+
+        private String state() {
+            return committed ? "committed" : cancelled ? "cancelled" : "closed";
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void commit() throws IOException {
+            if (closed || committed || cancelled) {
+                throw new IOException("writer for " + path + " is already " + state());
+            }
+            awaitFlush();
+            if (fsync) {
+                channel.force(false);
+            }
+            committed = true;
+        }
+
+        private void awaitFlush() throws IOException {
+            if (flushing == null) {
+                return;
+            }
+            try {
+                flushing.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while flushing " + path, e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            } finally {
+                flushing = null;
+            }
+        }
+
+        @Override
+        public void cancel() throws IOException {
+            if (cancelled) {
+                return;
+            }
+            cancelled = true;
+            close();
+            Files.deleteIfExists(path);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                awaitFlush();
+            } catch (IOException ignored) {
+                // A failed background flush only matters to commit(), which reports it.
+            } finally {
+                channel.close();
+            }
+        }
+    }
+}
