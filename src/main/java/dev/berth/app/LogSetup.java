@@ -30,7 +30,7 @@ final class LogSetup {
         }
         context.reset();
         Encoder<ILoggingEvent> encoder;
-        if ("json".equals(config.format())) {
+        if ("json".equalsIgnoreCase(config.format())) {
             JsonEncoder json = new JsonEncoder();
             json.setContext(context);
             json.start();

@@ -78,6 +78,7 @@ public final class ConfigLoader {
             }
         });
         this.mapper = new ObjectMapper(new YAMLFactory())
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
                 .registerModule(module)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -236,7 +237,7 @@ public final class ConfigLoader {
         if (!LOG_LEVELS.contains(c.log().level().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.level: expected one of trace, debug, info, warn, error, off");
         }
-        if (!LOG_FORMATS.contains(c.log().format())) {
+        if (!LOG_FORMATS.contains(c.log().format().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.format: expected text or json");
         }
     }

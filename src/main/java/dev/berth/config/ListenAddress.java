@@ -12,6 +12,9 @@ public record ListenAddress(String host, int port) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("no host in '" + text + "'");
+        }
         int port;
         try {
             port = Integer.parseInt(text.substring(colon + 1));

@@ -2,6 +2,7 @@ package dev.berth.manifest;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.digest.Digest;
@@ -19,7 +20,8 @@ import java.util.Map;
  */
 public final class ManifestParser {
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private ManifestParser() {
     }
@@ -41,7 +43,7 @@ public final class ManifestParser {
             throw new ManifestInvalidException("manifest must be a JSON object");
         }
         JsonNode schema = root.get("schemaVersion");
-        if (schema == null || !schema.isIntegralNumber() || schema.asInt() != 2) {
+        if (schema == null || !schema.isIntegralNumber() || !schema.canConvertToLong() || schema.asLong() != 2) {
             throw new ManifestInvalidException("schemaVersion must be 2");
         }
         String mediaType = mediaType(root, contentType);
@@ -62,8 +64,7 @@ public final class ManifestParser {
             throw new ManifestInvalidException("config is required");
         }
         Descriptor config = descriptor(root.get("config"), "config");
-        boolean layersRequired = MediaTypes.DOCKER_MANIFEST.equals(mediaType);
-        List<Descriptor> layers = descriptors(root, "layers", layersRequired);
+        List<Descriptor> layers = descriptors(root, "layers", true);
         return new Manifest(mediaType, config, layers, List.of(), subject, artifactType, annotations);
     }
 

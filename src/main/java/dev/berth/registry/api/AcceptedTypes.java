@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The manifest media types a client accepts, from all its {@code Accept} headers. No header, or a
- * wildcard, accepts everything (old clients send none).
+ * The manifest media types a client accepts, from all its {@code Accept} headers. No header (old
+ * clients send none), only empty ones, or a wildcard accept everything; entries with {@code q=0} are
+ * excluded.
  */
 final class AcceptedTypes {
     private final Set<String> types;
@@ -20,11 +21,16 @@ final class AcceptedTypes {
 
     static AcceptedTypes of(List<String> acceptHeaders) {
         Set<String> types = new HashSet<>();
-        boolean any = acceptHeaders.isEmpty();
+        boolean any = false;
+        boolean anyEntry = false;
         for (String header : acceptHeaders) {
             for (String part : header.split(",")) {
                 String essence = MediaTypes.essence(part);
-                if (essence == null || quality(part) == 0) {
+                if (essence == null) {
+                    continue;
+                }
+                anyEntry = true;
+                if (quality(part) == 0) {
                     continue; // q=0 means "not acceptable"
                 }
                 if (essence.equals("*/*") || essence.equals("application/*")) {
@@ -33,7 +39,7 @@ final class AcceptedTypes {
                 types.add(essence);
             }
         }
-        return new AcceptedTypes(types, any || types.isEmpty());
+        return new AcceptedTypes(types, any || !anyEntry);
     }
 
     /** The {@code q} parameter of one Accept entry; 1 when absent or unreadable. */

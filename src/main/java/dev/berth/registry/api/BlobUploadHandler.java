@@ -37,8 +37,8 @@ final class BlobUploadHandler {
 
     /** POST: mount, monolithic upload, or a new session. */
     void start(RoutingContext ctx) {
+        RequestBody body = new RequestBody(ctx);
         HttpServerRequest request = ctx.request();
-        request.pause();
         RepositoryName repo = RequestValues.repository(ctx);
         String mount = request.getParam("mount");
         List<String> digests = request.params().getAll("digest");
@@ -66,9 +66,11 @@ final class BlobUploadHandler {
             List<Digest> expected = digests.stream().map(RequestValues::digest).toList();
             uploads.start(repo).onSuccess(upload -> {
                 upload.tryLock();
-                finishLocked(ctx, upload, expected).onComplete(ar -> {
+                finishLocked(ctx, body, upload, expected).onComplete(ar -> {
                     upload.unlock();
-                    if (ar.failed()) {
+                    if (ar.succeeded()) {
+                        ar.result().run();
+                    } else {
                         ctx.fail(ar.cause());
                     }
                 });
@@ -88,30 +90,28 @@ final class BlobUploadHandler {
 
     /** GET: where the upload stands. */
     void status(RoutingContext ctx) {
-        withSession(ctx, false, upload -> {
+        withSession(ctx, false, upload -> Future.succeededFuture(() -> {
             progress(ctx.response().setStatusCode(204), upload);
             ctx.response().end();
-            return Future.succeededFuture();
-        });
+        }));
     }
 
     /** PATCH: appends a chunk (with Content-Range) or a stream (without). */
     void patch(RoutingContext ctx) {
-        ctx.request().pause();
+        RequestBody body = new RequestBody(ctx);
         ByteRange chunk = contentRange(ctx);
         withSession(ctx, true, upload -> {
             checkChunk(ctx, upload, chunk);
-            return uploads.append(upload, ctx.request()).map(size -> {
+            return uploads.append(upload, body).map(size -> () -> {
                 progress(ctx.response().setStatusCode(202), upload);
                 ctx.response().end();
-                return null;
             });
         });
     }
 
     /** PUT ?digest=: completes the session, optionally with a last chunk in the body. */
     void complete(RoutingContext ctx) {
-        ctx.request().pause();
+        RequestBody body = new RequestBody(ctx);
         List<String> digests = ctx.request().params().getAll("digest");
         if (digests.isEmpty()) {
             ctx.fail(new RegistryException(ErrorCode.DIGEST_INVALID, "digest parameter is required", null)
@@ -122,23 +122,21 @@ final class BlobUploadHandler {
         ByteRange chunk = contentRange(ctx);
         withSession(ctx, true, upload -> {
             checkChunk(ctx, upload, chunk);
-            return finishLocked(ctx, upload, expected);
+            return finishLocked(ctx, body, upload, expected);
         });
     }
 
     /** DELETE: cancels the session and drops its data. */
     void cancel(RoutingContext ctx) {
-        withSession(ctx, true, upload -> uploads.cancel(upload).map(v -> {
-            ctx.response().setStatusCode(204).end();
-            return null;
-        }));
+        withSession(ctx, true, upload -> uploads.cancel(upload).map(v -> () -> ctx.response().setStatusCode(204).end()));
     }
 
     /**
      * Opens the session named in the path; with {@code lock}, claims it for this request (a session
-     * already being written gets 400) and releases it when {@code work} completes.
+     * already being written gets 400). {@code work} completes with the response to send, which is
+     * sent only after the session is released.
      */
-    private void withSession(RoutingContext ctx, boolean lock, Function<BlobUpload, Future<Void>> work) {
+    private void withSession(RoutingContext ctx, boolean lock, Function<BlobUpload, Future<Runnable>> work) {
         RepositoryName repo = RequestValues.repository(ctx);
         String uuid = ctx.pathParam("uuid");
         if (!UploadId.isValid(uuid)) {
@@ -151,17 +149,20 @@ final class BlobUploadHandler {
                         "another request is writing to this upload", Map.of("uuid", uuid)));
                 return;
             }
-            Future<Void> done;
+            Future<Runnable> done;
             try {
                 done = work.apply(upload);
             } catch (RuntimeException e) {
                 done = Future.failedFuture(e);
             }
             done.onComplete(ar -> {
+                // Release before answering: the client's next request may already be on another event loop.
                 if (lock) {
                     upload.unlock();
                 }
-                if (ar.failed()) {
+                if (ar.succeeded()) {
+                    ar.result().run();
+                } else {
                     ctx.fail(ar.cause());
                 }
             });
@@ -206,22 +207,22 @@ final class BlobUploadHandler {
         }
     }
 
-    /** Appends whatever body there is, verifies every named digest and answers 201; a mismatch cancels the session. */
-    private Future<Void> finishLocked(RoutingContext ctx, BlobUpload upload, List<Digest> expected) {
-        HttpServerRequest request = ctx.request();
-        Future<Long> appended = "0".equals(request.getHeader(HttpHeaders.CONTENT_LENGTH))
-                ? Future.succeededFuture(upload.size()).onComplete(ar -> request.resume())
-                : uploads.append(upload, request);
+    /**
+     * Appends whatever body there is and verifies every named digest; completes with the 201 to send.
+     * A mismatch cancels the session.
+     */
+    private Future<Runnable> finishLocked(RoutingContext ctx, RequestBody body, BlobUpload upload,
+                                          List<Digest> expected) {
+        Future<Long> appended = "0".equals(ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH))
+                ? Future.succeededFuture(upload.size()).onComplete(ar -> body.resume())
+                : uploads.append(upload, body);
         return appended
                 .compose(size -> uploads.complete(upload, expected.get(0)))
                 .compose(blob -> verifyOthers(upload, blob, expected))
                 .recover(err -> err instanceof DigestMismatchException
                         ? uploads.cancel(upload).compose(v -> Future.failedFuture(err))
                         : Future.failedFuture(err))
-                .map(blob -> {
-                    created(ctx, upload.repository(), blob);
-                    return null;
-                });
+                .map(blob -> () -> created(ctx, upload.repository(), blob));
     }
 
     /**

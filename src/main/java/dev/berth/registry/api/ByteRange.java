@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * {@code Content-Range}.
  */
 record ByteRange(long start, long end) {
-    private static final Pattern RANGE = Pattern.compile("bytes=(\\d{0,19})-(\\d{0,19})");
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
     private static final Pattern CONTENT_RANGE = Pattern.compile("(?:bytes[ =])?(\\d{1,19})-(\\d{1,19})(?:/(?:\\d{1,19}|\\*))?");
 
     long length() {
@@ -36,26 +36,34 @@ record ByteRange(long start, long end) {
         }
         String first = m.group(1);
         String last = m.group(2);
-        try {
-            if (first.isEmpty()) {
-                if (last.isEmpty()) {
-                    throw new Unsatisfiable();
-                }
-                long suffix = Long.parseLong(last);
-                if (suffix == 0 || size == 0) {
-                    throw new Unsatisfiable();
-                }
-                return new ByteRange(Math.max(0, size - suffix), size - 1);
-            }
-            long start = Long.parseLong(first);
-            long end = last.isEmpty() ? size - 1 : Math.min(Long.parseLong(last), size - 1);
-            if (start >= size || (!last.isEmpty() && Long.parseLong(last) < start)) {
+        if (first.isEmpty()) {
+            long suffix = number(last);
+            if (suffix <= 0 || size == 0) {
                 throw new Unsatisfiable();
             }
-            return new ByteRange(start, end);
-        } catch (NumberFormatException e) {
+            return new ByteRange(Math.max(0, size - suffix), size - 1);
+        }
+        long start = number(first);
+        if (start >= size) {
             throw new Unsatisfiable();
         }
+        if (last.isEmpty()) {
+            return new ByteRange(start, size - 1);
+        }
+        long end = number(last);
+        if (end < start) {
+            throw new Unsatisfiable();
+        }
+        return new ByteRange(start, Math.min(end, size - 1));
+    }
+
+    /** A non-negative decimal; -1 when empty; values beyond a long saturate (they lie past any content). */
+    private static long number(String digits) {
+        if (digits.isEmpty()) {
+            return -1;
+        }
+        String trimmed = digits.replaceFirst("^0+(?=\\d)", "");
+        return trimmed.length() > 18 ? Long.MAX_VALUE : Long.parseLong(trimmed);
     }
 
     /** An upload chunk's {@code Content-Range}: {@code start-end}, also with a {@code bytes} prefix and a total. */

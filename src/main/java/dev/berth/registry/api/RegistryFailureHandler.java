@@ -8,6 +8,7 @@ import dev.berth.registry.store.ManifestBlobUnknownException;
 import dev.berth.registry.store.UploadUnknownException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -99,6 +100,11 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
                         ErrorCode.MANIFEST_BLOB_UNKNOWN.message(), Map.of("digest", d.toString())));
             }
             return new RegistryException(errors);
+        }
+        if (t instanceof HttpClosedException || ctx.response().closed()) {
+            // The client went away mid-request; the access log already records it as aborted.
+            LOG.atDebug().setCause(t).addKeyValue("path", ctx.request().path()).log("client disconnected");
+            return new RegistryException(ErrorCode.UNKNOWN, null);
         }
         LOG.atError().setCause(t).addKeyValue("method", ctx.request().method().name())
                 .addKeyValue("path", ctx.request().path()).log("request failed");

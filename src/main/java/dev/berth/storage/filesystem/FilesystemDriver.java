@@ -32,8 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** Objects as files under {@code root}. See the package documentation for durability. */
 public final class FilesystemDriver implements StorageDriver {
-    /** Prefix of temporary files; such entries are never listed or walked. */
-    static final String TEMP_PREFIX = ".tmp-";
+    /**
+     * Prefix of temporary files. '#' is outside the key grammar, so no key can name or collide with
+     * one; such entries are never listed or walked.
+     */
+    static final String TEMP_PREFIX = "#tmp-";
     /** Unflushed bytes after which a writer starts a background flush (fsync mode only). */
     static final long BACKGROUND_FLUSH_BYTES = 8L << 20;
 
@@ -70,17 +73,26 @@ public final class FilesystemDriver implements StorageDriver {
         return key.isEmpty() ? root : root.resolve(key);
     }
 
+    /**
+     * Maps "nothing there" failures to {@link PathNotFoundException}: a missing file, a directory
+     * where an object was expected, or a path through an object ("Not a directory" comes as a plain
+     * FileSystemException on Linux). Other errors are rethrown.
+     */
+    private static IOException notFoundOr(IOException e, Path path, String key) {
+        if (e instanceof NoSuchFileException || e instanceof NotDirectoryException
+                || !Files.exists(path) || Files.isDirectory(path)) {
+            return new PathNotFoundException(key);
+        }
+        return e;
+    }
+
     @Override
     public byte[] getContent(String key) throws IOException {
+        Path path = resolve(key);
         try {
-            return Files.readAllBytes(resolve(key));
-        } catch (NoSuchFileException | NotDirectoryException e) {
-            throw new PathNotFoundException(key);
+            return Files.readAllBytes(path);
         } catch (IOException e) {
-            if (Files.isDirectory(resolve(key))) {
-                throw new PathNotFoundException(key);
-            }
-            throw e;
+            throw notFoundOr(e, path, key);
         }
     }
 
@@ -115,8 +127,8 @@ public final class FilesystemDriver implements StorageDriver {
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException | NotDirectoryException e) {
-            throw new PathNotFoundException(key);
+        } catch (IOException e) {
+            throw notFoundOr(e, path, key);
         }
         ch.position(offset);
         return Channels.newInputStream(ch);
@@ -133,11 +145,12 @@ public final class FilesystemDriver implements StorageDriver {
 
     @Override
     public FileInfo stat(String key) throws IOException {
+        Path path = resolve(key);
         try {
-            BasicFileAttributes a = Files.readAttributes(resolve(key), BasicFileAttributes.class);
+            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
             return new FileInfo(key, a.isDirectory() ? 0 : a.size(), a.lastModifiedTime().toInstant(), a.isDirectory());
-        } catch (NoSuchFileException | NotDirectoryException e) {
-            throw new PathNotFoundException(key);
+        } catch (IOException e) {
+            throw notFoundOr(e, path, key);
         }
     }
 
