@@ -42,6 +42,7 @@ public final class BerthServer implements AutoCloseable {
     private final int port;
     private final String host;
     private volatile boolean stopped;
+    private volatile String httpDeployment;
 
     private BerthServer(BerthConfig config, Vertx vertx, StorageDriver driver, RegistryStore store,
                         String host, int port) {
@@ -83,13 +84,15 @@ public final class BerthServer implements AutoCloseable {
                 .setIdleTimeout((int) config.http().idleTimeout().toSeconds())
                 .setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setMaxInitialLineLength(16 * 1024)
+                // Body chunks of up to 64 KiB instead of Netty's 8 KiB: fewer buffers per uploaded byte.
+                .setMaxChunkSize(64 * 1024)
                 .setHandle100ContinueAutomatically(true)
                 .setCompressionSupported(false)
                 .setTcpNoDelay(true);
         boolean logRequests = config.log().requests();
         BerthServer server = new BerthServer(config, vertx, driver, store, listen.host(), port);
         try {
-            vertx.deployVerticle(() -> new RegistryVerticle(options,
+            server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
                             v -> RegistryRoutes.create(v, store, config.registry(), logRequests),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
@@ -162,6 +165,15 @@ public final class BerthServer implements AutoCloseable {
         }
         stopped = true;
         Duration grace = config.http().shutdownTimeout().plusSeconds(5);
+        try {
+            // First the HTTP servers, gracefully: in-flight requests still need the storage workers,
+            // which vertx.close() would shut down at the same time.
+            if (httpDeployment != null) {
+                vertx.undeploy(httpDeployment).await(grace.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            LOG.atWarn().setCause(e).log("HTTP servers did not stop within the shutdown timeout");
+        }
         try {
             vertx.close().await(grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {

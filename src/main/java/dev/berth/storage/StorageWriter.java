@@ -15,6 +15,13 @@ public interface StorageWriter extends Closeable {
     /** Appends all remaining bytes of {@code src}. Fails after commit, cancel or close. */
     void write(ByteBuffer src) throws IOException;
 
+    /** Appends all remaining bytes of each buffer in order; drivers may do it in one call. */
+    default void write(ByteBuffer[] srcs) throws IOException {
+        for (ByteBuffer src : srcs) {
+            write(src);
+        }
+    }
+
     /** Bytes at the key so far, including those written by earlier writers that this one continues. */
     long size();
 

@@ -21,10 +21,10 @@ import java.util.List;
  */
 final class StorageWriteStream implements WriteStream<Buffer> {
 
-    /** Receives the bytes on a worker thread. */
+    /** Receives a batch of buffers, in order, on a worker thread. */
     @FunctionalInterface
     interface Sink {
-        void accept(ByteBuffer bytes) throws IOException;
+        void accept(ByteBuffer[] batch) throws IOException;
     }
 
     private record Item(Buffer buffer, Promise<Void> promise) {
@@ -82,9 +82,11 @@ final class StorageWriteStream implements WriteStream<Buffer> {
         }
         long done = batchBytes;
         pool.<Void>call(() -> {
-            for (Item item : batch) {
-                sink.accept(((BufferInternal) item.buffer).getByteBuf().nioBuffer());
+            ByteBuffer[] buffers = new ByteBuffer[batch.size()];
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = ((BufferInternal) batch.get(i).buffer).getByteBuf().nioBuffer();
             }
+            sink.accept(buffers);
             return null;
         }).onComplete(ar -> {
             running = false;

@@ -142,10 +142,15 @@ public final class UploadStore {
             return writer;
         }).compose(writer -> {
             MessageDigest md = upload.sha256();
-            StorageWriteStream stream = new StorageWriteStream(pool, bytes -> {
-                ByteBuffer forDigest = bytes.duplicate();
-                writer.write(bytes);
-                md.update(forDigest);
+            StorageWriteStream stream = new StorageWriteStream(pool, batch -> {
+                ByteBuffer[] forDigest = new ByteBuffer[batch.length];
+                for (int i = 0; i < batch.length; i++) {
+                    forDigest[i] = batch[i].duplicate();
+                }
+                writer.write(batch);
+                for (ByteBuffer b : forDigest) {
+                    md.update(b);
+                }
                 upload.setSize(writer.size());
             }, WRITE_QUEUE_BYTES);
             return body.pipeTo(stream).eventually(() -> pool.call(() -> {

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Where blocking storage work runs: a named Vert.x worker pool, unordered, so that one slow call
@@ -16,9 +17,13 @@ public final class WorkerPool implements AutoCloseable {
         this.executor = vertx.createSharedWorkerExecutor(name, size);
     }
 
-    /** Runs {@code work} on the pool. */
+    /** Runs {@code work} on the pool; a pool that is shutting down gives a failed future, never a throw. */
     public <T> Future<T> call(Callable<T> work) {
-        return executor.executeBlocking(work, false);
+        try {
+            return executor.executeBlocking(work, false);
+        } catch (RejectedExecutionException e) {
+            return Future.failedFuture(e);
+        }
     }
 
     @Override
