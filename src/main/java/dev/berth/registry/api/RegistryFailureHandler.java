@@ -11,6 +11,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegistryFailureHandler implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryFailureHandler.class);
+    /** Most bytes of an unwanted request body read and dropped after an error response. */
+    static final long DRAIN_BUDGET = 16L << 20;
 
     @Override
     public void handle(RoutingContext ctx) {
@@ -42,8 +45,11 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
             return;
         }
         failure.headers().forEach(response::putHeader);
-        // A request body we did not read would be taken for the next request: close instead.
-        boolean close = !ctx.request().isEnded();
+        HttpServerRequest request = ctx.request();
+        // A body we did not read would be taken for the next request. Small leftovers are read and
+        // dropped, so that clients which read only after sending still get this answer; large ones
+        // close the connection.
+        boolean close = !request.isEnded() && !drainable(request);
         if (close) {
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }
@@ -61,8 +67,36 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
                 ? response.end()
                 : response.end(new JsonObject().put("errors", errors).encode());
         if (close) {
-            sent.onComplete(v -> ctx.request().connection().close());
+            sent.onComplete(v -> request.connection().close());
+        } else if (!request.isEnded()) {
+            drain(request);
         }
+    }
+
+    /** Bodies that may be read and dropped after an error: a declared length within the budget, or chunked. */
+    private static boolean drainable(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
+            return true; // chunked: drained up to the budget, then closed
+        }
+        try {
+            return Long.parseLong(length) <= DRAIN_BUDGET;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static void drain(HttpServerRequest request) {
+        long[] drained = {0};
+        request.exceptionHandler(null);
+        request.endHandler(v -> { });
+        request.handler(chunk -> {
+            drained[0] += chunk.length();
+            if (drained[0] > DRAIN_BUDGET) {
+                request.connection().close();
+            }
+        });
+        request.resume();
     }
 
     private static RegistryException translate(RoutingContext ctx) {

@@ -210,12 +210,18 @@ public final class UploadStore {
         });
     }
 
+    /**
+     * Deletes the session's storage, then forgets it. In this order a concurrent {@link #open} either
+     * finds the session still in memory or finds nothing in storage; the other order would let it
+     * reload the session from storage and keep a zombie in memory.
+     */
     private void remove(BlobUpload upload) throws IOException {
-        sessions.remove(upload.id(), upload);
         try {
             driver.delete(StorageLayout.upload(upload.repository(), upload.id()));
         } catch (PathNotFoundException e) {
             // already gone
+        } finally {
+            sessions.remove(upload.id(), upload);
         }
     }
 
@@ -225,26 +231,30 @@ public final class UploadStore {
      */
     public Future<Integer> purge(Instant cutoff) {
         return pool.call(() -> {
-            List<String> stale = new ArrayList<>();
+            List<StaleUpload> stale = new ArrayList<>();
             try {
                 driver.walk(StorageLayout.REPOSITORIES, entry -> visitForPurge(entry, cutoff, stale));
             } catch (PathNotFoundException e) {
                 return 0;
             }
             int removed = 0;
-            for (String dir : stale) {
+            for (StaleUpload s : stale) {
                 try {
-                    driver.delete(dir);
+                    driver.delete(StorageLayout.upload(s.repository(), s.id()));
                     removed++;
                 } catch (PathNotFoundException e) {
                     // finished meanwhile
                 }
+                sessions.remove(s.id()); // after the delete, for the reason given on remove()
             }
             return removed;
         });
     }
 
-    private WalkAction visitForPurge(FileInfo entry, Instant cutoff, List<String> stale) throws IOException {
+    private record StaleUpload(RepositoryName repository, UploadId id) {
+    }
+
+    private WalkAction visitForPurge(FileInfo entry, Instant cutoff, List<StaleUpload> stale) throws IOException {
         if (!entry.isDirectory()) {
             return WalkAction.CONTINUE;
         }
@@ -272,10 +282,7 @@ public final class UploadStore {
                     started = driver.stat(sessionDir).modTime();
                 }
                 if (started.isBefore(cutoff)) {
-                    if (active != null) {
-                        sessions.remove(id, active);
-                    }
-                    stale.add(StorageLayout.upload(repo.get(), id));
+                    stale.add(new StaleUpload(repo.get(), id));
                     LOG.atInfo().addKeyValue("repository", repo.get()).addKeyValue("upload", id)
                             .addKeyValue("startedAt", started).log("purging stale upload");
                 }
