@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class UploadStore {
     private static final Logger LOG = LoggerFactory.getLogger(UploadStore.class);
     /** Bytes a session's write queue may hold before the client is paused. */
-    private static final long WRITE_QUEUE_BYTES = 4L << 20;
+    private static final long WRITE_QUEUE_BYTES = 1L << 20;
 
     private final StorageDriver driver;
     private final WorkerPool pool;
