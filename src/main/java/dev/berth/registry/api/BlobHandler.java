@@ -9,9 +9,8 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.file.Path;
+import java.nio.file.NoSuchFileException;
 import java.util.Map;
-import java.util.Optional;
 
 /** {@code GET}/{@code HEAD}/{@code DELETE /v2/<name>/blobs/<digest>}. */
 final class BlobHandler {
@@ -23,7 +22,10 @@ final class BlobHandler {
         this.deleteEnabled = deleteEnabled;
     }
 
-    /** GET and HEAD: the blob, or one range of it; zero-copy from a local file when there is one. */
+    /**
+     * GET and HEAD: the blob, or one range of it. From a local file with zero copy (sendfile), opened
+     * and closed on the worker pool; otherwise by redirect when the driver offers one, else in chunks.
+     */
     void get(RoutingContext ctx) {
         RepositoryName repo = RequestValues.repository(ctx);
         Digest digest = RequestValues.pathDigest(ctx);
@@ -68,9 +70,16 @@ final class BlobHandler {
             response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length)).end();
             return;
         }
-        Optional<Path> file = blobs.localFile(blob.digest());
-        if (file.isPresent()) {
-            response.sendFile(file.get().toString(), offset, length).onFailure(ctx::fail);
+        if (blobs.hasLocalFiles(blob.digest())) {
+            blobs.openLocal(blob.digest()).onSuccess(channel -> response.sendFile(channel, offset, length)
+                    .onComplete(ar -> {
+                        blobs.close(channel);
+                        if (ar.failed()) {
+                            ctx.fail(ar.cause());
+                        }
+                    })).onFailure(err -> ctx.fail(err instanceof NoSuchFileException
+                            ? new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest))
+                            : err));
             return;
         }
         blobs.redirectUrl(blob.digest(), "GET").onSuccess(url -> {

@@ -11,7 +11,9 @@ import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -124,9 +126,27 @@ public final class BlobStore {
         });
     }
 
-    /** The local file of a blob, for zero-copy serving, when the driver has one. */
-    public Optional<Path> localFile(Digest digest) {
-        return driver.localFile(StorageLayout.blobData(digest));
+    /** Whether blobs live in local files that can be sent with zero copy ({@link #openLocal}). */
+    public boolean hasLocalFiles(Digest digest) {
+        return driver.localFile(StorageLayout.blobData(digest)).isPresent();
+    }
+
+    /**
+     * Opens the blob's local file for reading, on the worker pool (opening a file is a blocking call).
+     * The caller sends it with zero copy and closes it with {@link #close}.
+     */
+    public Future<FileChannel> openLocal(Digest digest) {
+        Path path = driver.localFile(StorageLayout.blobData(digest))
+                .orElseThrow(() -> new IllegalStateException(driver.name() + " has no local files"));
+        return pool.call(() -> FileChannel.open(path, StandardOpenOption.READ));
+    }
+
+    /** Closes a channel from {@link #openLocal} on the worker pool. */
+    public void close(FileChannel channel) {
+        pool.call(() -> {
+            channel.close();
+            return null;
+        });
     }
 
     /** A URL the client may fetch the blob from directly, when the driver offers one. */
