@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.testing.ExternalCommand;
+import dev.berth.testing.ExternalCommand.Result;
 import dev.berth.testing.RegistryClient;
 import dev.berth.testing.RequiredTools;
 import dev.berth.testing.TestRegistry;
@@ -17,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -89,13 +92,13 @@ class DockerPushPullTest {
         created.add(localName);
         created.add(image);
         docker("build", "--pull=false", "-t", localName, context.toString());
-        String imageId = docker("image", "inspect", "--format", "{{.Id}}", localName).stdout.trim();
+        String imageId = docker("image", "inspect", "--format", "{{.Id}}", localName).stdout().trim();
         created.add(imageId);
         docker("tag", localName, image);
 
         // Push, and learn the digest Docker computed.
         Result push = docker("push", image);
-        Matcher m = PUSHED_DIGEST.matcher(push.stdout);
+        Matcher m = PUSHED_DIGEST.matcher(push.stdout());
         assertTrue(m.find(), "no digest in the push output; " + push);
         String digest = m.group(1);
         String byDigest = registry.hostPort() + "/" + repo + "@" + digest;
@@ -121,8 +124,8 @@ class DockerPushPullTest {
 
         Result pullByTag = docker("pull", image);
         assertDownloaded(pullByTag);
-        assertTrue(pullByTag.stdout.contains(digest), "pull by tag should report digest " + digest + "; " + pullByTag);
-        assertEquals(imageId, docker("image", "inspect", "--format", "{{.Id}}", image).stdout.trim(),
+        assertTrue(pullByTag.stdout().contains(digest), "pull by tag should report digest " + digest + "; " + pullByTag);
+        assertEquals(imageId, docker("image", "inspect", "--format", "{{.Id}}", image).stdout().trim(),
                 "the pulled image should have the id of the built one");
         assertHello(image);
 
@@ -130,28 +133,28 @@ class DockerPushPullTest {
 
         Result pullByDigest = docker("pull", byDigest);
         assertDownloaded(pullByDigest);
-        assertEquals(imageId, docker("image", "inspect", "--format", "{{.Id}}", byDigest).stdout.trim(),
+        assertEquals(imageId, docker("image", "inspect", "--format", "{{.Id}}", byDigest).stdout().trim(),
                 "the image pulled by digest should have the id of the built one");
         assertHello(byDigest);
     }
 
     private void assertHello(String ref) throws IOException, InterruptedException {
         Result run = docker("run", "--rm", "--network", "none", ref, "cat", "/hello");
-        assertEquals("berth-e2e", run.stdout.trim(), "output of `cat /hello` in " + ref + "; " + run);
+        assertEquals("berth-e2e", run.stdout().trim(), "output of `cat /hello` in " + ref + "; " + run);
     }
 
     /** The pull fetched the image from the registry instead of finding it (or any layer) locally. */
     private static void assertDownloaded(Result pull) {
-        assertTrue(pull.stdout.contains("Downloaded newer image"), "the pull should have downloaded the image; " + pull);
-        assertTrue(pull.stdout.contains("Pull complete"), "the pull should have extracted layers; " + pull);
-        assertFalse(pull.stdout.contains("Already exists"), "no layer should have been present locally; " + pull);
+        assertTrue(pull.stdout().contains("Downloaded newer image"), "the pull should have downloaded the image; " + pull);
+        assertTrue(pull.stdout().contains("Pull complete"), "the pull should have extracted layers; " + pull);
+        assertFalse(pull.stdout().contains("Already exists"), "no layer should have been present locally; " + pull);
     }
 
     /** Removes the image and all its tags; afterwards the daemon must not know it. */
     private void removeLocal(String imageId) throws IOException, InterruptedException {
         docker("rmi", "-f", imageId);
         Result inspect = run(List.of("docker", "image", "inspect", imageId), Map.of());
-        assertNotEquals(0, inspect.exitCode, "image " + imageId + " still present after rmi; " + inspect);
+        assertNotEquals(0, inspect.exitCode(), "image " + imageId + " still present after rmi; " + inspect);
     }
 
     private static String body(HttpResponse<byte[]> r) {
@@ -160,21 +163,13 @@ class DockerPushPullTest {
 
     // ---- running docker ----
 
-    private record Result(List<String> command, int exitCode, String stdout, String stderr) {
-        @Override
-        public String toString() {
-            return "`" + String.join(" ", command) + "` exited " + exitCode
-                    + "\n--- stdout ---\n" + stdout + "\n--- stderr ---\n" + stderr;
-        }
-    }
-
     /** Runs docker (legacy builder) and fails the test unless it exits 0. */
     private Result docker(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add("docker");
         command.addAll(List.of(args));
         Result r = run(command, Map.of("DOCKER_BUILDKIT", "0"));
-        if (r.exitCode != 0) {
+        if (r.exitCode() != 0) {
             fail(r.toString() + "\n--- berth storage ---\n" + storageListing());
         }
         return r;
@@ -189,29 +184,6 @@ class DockerPushPullTest {
     }
 
     private Result run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-        Path logs = Files.createTempDirectory(tmp, "proc");
-        Path stdout = logs.resolve("stdout");
-        Path stderr = logs.resolve("stderr");
-        ProcessBuilder pb = new ProcessBuilder(command)
-                .redirectOutput(stdout.toFile())
-                .redirectError(stderr.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        pb.environment().putAll(env);
-        long started = System.nanoTime();
-        Process p = pb.start();
-        int exit;
-        if (p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            exit = p.exitValue();
-        } else {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            exit = -1;
-        }
-        String err = Files.readString(stderr, StandardCharsets.UTF_8);
-        if (exit == -1) {
-            err += "\n(killed after " + COMMAND_TIMEOUT_SECONDS + "s)";
-        }
-        System.out.println("$ " + String.join(" ", command) + "  -> exit " + exit + " in "
-                + (System.nanoTime() - started) / 1_000_000 + " ms");
-        return new Result(command, exit, Files.readString(stdout, StandardCharsets.UTF_8), err);
+        return ExternalCommand.run(command, env, tmp, Duration.ofSeconds(COMMAND_TIMEOUT_SECONDS));
     }
 }

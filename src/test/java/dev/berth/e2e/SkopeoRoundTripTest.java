@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.testing.ExternalCommand;
+import dev.berth.testing.ExternalCommand.Result;
 import dev.berth.testing.OciLayout;
 import dev.berth.testing.RegistryClient;
 import dev.berth.testing.RequiredTools;
@@ -13,8 +15,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +64,7 @@ class SkopeoRoundTripTest {
 
         // The registry serves exactly the bytes that were pushed.
         Result raw = skopeo("inspect", "--raw", "--tls-verify=false", remote + ":v1");
-        assertEquals(image.digest(), RegistryClient.sha256(raw.stdout), "digest of `skopeo inspect --raw` output; " + raw);
+        assertEquals(image.digest(), RegistryClient.sha256(raw.stdoutBytes()), "digest of `skopeo inspect --raw` output; " + raw);
 
         // Back out by tag: same manifest, same config and layers.
         Path out = tmp.resolve("out");
@@ -76,7 +80,7 @@ class SkopeoRoundTripTest {
         assertImageBlobs(byDigest, image);
 
         Result rawByDigest = skopeo("inspect", "--raw", "--tls-verify=false", remote + "@" + image.digest());
-        assertEquals(image.digest(), RegistryClient.sha256(rawByDigest.stdout),
+        assertEquals(image.digest(), RegistryClient.sha256(rawByDigest.stdoutBytes()),
                 "digest of `skopeo inspect --raw` by digest; " + rawByDigest);
     }
 
@@ -112,7 +116,7 @@ class SkopeoRoundTripTest {
         }
 
         Result raw = skopeo("inspect", "--raw", "--tls-verify=false", remote + ":v1");
-        assertEquals(index.digest(), RegistryClient.sha256(raw.stdout), "digest of `skopeo inspect --raw` output; " + raw);
+        assertEquals(index.digest(), RegistryClient.sha256(raw.stdoutBytes()), "digest of `skopeo inspect --raw` output; " + raw);
 
         // Back out with --all: the same index, both children and all their blobs.
         Path out = tmp.resolve("out");
@@ -143,15 +147,6 @@ class SkopeoRoundTripTest {
 
     // ---- running skopeo ----
 
-    private record Result(List<String> command, int exitCode, byte[] stdout, String stderr) {
-        @Override
-        public String toString() {
-            return "`" + String.join(" ", command) + "` exited " + exitCode
-                    + "\n--- stdout ---\n" + new String(stdout, StandardCharsets.UTF_8)
-                    + "\n--- stderr ---\n" + stderr;
-        }
-    }
-
     /** Runs skopeo (without retries) and fails the test unless it exits 0. */
     private Result skopeo(String subcommand, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("skopeo", subcommand));
@@ -169,28 +164,6 @@ class SkopeoRoundTripTest {
     }
 
     private Result run(List<String> command) throws IOException, InterruptedException {
-        Path logs = Files.createTempDirectory(tmp, "proc");
-        Path stdout = logs.resolve("stdout");
-        Path stderr = logs.resolve("stderr");
-        ProcessBuilder pb = new ProcessBuilder(command)
-                .redirectOutput(stdout.toFile())
-                .redirectError(stderr.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        long started = System.nanoTime();
-        Process p = pb.start();
-        int exit;
-        if (p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            exit = p.exitValue();
-        } else {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            exit = -1;
-        }
-        String err = Files.readString(stderr, StandardCharsets.UTF_8);
-        if (exit == -1) {
-            err += "\n(killed after " + COMMAND_TIMEOUT_SECONDS + "s)";
-        }
-        System.out.println("$ " + String.join(" ", command) + "  -> exit " + exit + " in "
-                + (System.nanoTime() - started) / 1_000_000 + " ms");
-        return new Result(command, exit, Files.readAllBytes(stdout), err);
+        return ExternalCommand.run(command, Map.of(), tmp, Duration.ofSeconds(COMMAND_TIMEOUT_SECONDS));
     }
 }
