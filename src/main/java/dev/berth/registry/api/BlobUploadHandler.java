@@ -50,38 +50,39 @@ final class BlobUploadHandler {
                 blobs.mount(repo, mountDigest.get(), Optional.ofNullable(from).map(RepositoryName::of))
                         .onSuccess(mounted -> {
                             if (mounted.isPresent()) {
-                                request.resume();
+                                body.resume();
                                 created(ctx, repo, mounted.get());
                             } else {
-                                newSession(ctx, repo);
+                                newSession(ctx, body, repo);
                             }
                         }).onFailure(ctx::fail);
                 return;
             }
             // The spec: a mount with bad arguments falls back to an ordinary upload session.
-            newSession(ctx, repo);
+            newSession(ctx, body, repo);
             return;
         }
         if (!digests.isEmpty()) {
             List<Digest> expected = digests.stream().map(RequestValues::digest).toList();
             uploads.start(repo).onSuccess(upload -> {
                 upload.tryLock();
-                finishLocked(ctx, body, upload, expected).onComplete(ar -> {
+                finishLocked(ctx, body, upload, expected, null).onComplete(ar -> {
                     upload.unlock();
                     if (ar.succeeded()) {
                         ar.result().run();
                     } else {
+                        uploads.cancel(upload); // its id was never given out: nobody could resume it
                         ctx.fail(ar.cause());
                     }
                 });
             }).onFailure(ctx::fail);
             return;
         }
-        newSession(ctx, repo);
+        newSession(ctx, body, repo);
     }
 
-    private void newSession(RoutingContext ctx, RepositoryName repo) {
-        ctx.request().resume();
+    private void newSession(RoutingContext ctx, RequestBody body, RepositoryName repo) {
+        body.resume(); // a POST without ?digest= has no body worth keeping; let it flow and be dropped
         uploads.start(repo).onSuccess(upload -> {
             progress(ctx.response().setStatusCode(202), upload);
             ctx.response().end();
@@ -102,9 +103,12 @@ final class BlobUploadHandler {
         ByteRange chunk = contentRange(ctx);
         withSession(ctx, true, upload -> {
             checkChunk(ctx, upload, chunk);
-            return uploads.append(upload, body).map(size -> () -> {
-                progress(ctx.response().setStatusCode(202), upload);
-                ctx.response().end();
+            return uploads.append(upload, body).compose(size -> {
+                checkReceived(upload, chunk);
+                return Future.<Runnable>succeededFuture(() -> {
+                    progress(ctx.response().setStatusCode(202), upload);
+                    ctx.response().end();
+                });
             });
         });
     }
@@ -114,15 +118,14 @@ final class BlobUploadHandler {
         RequestBody body = new RequestBody(ctx);
         List<String> digests = ctx.request().params().getAll("digest");
         if (digests.isEmpty()) {
-            ctx.fail(new RegistryException(ErrorCode.DIGEST_INVALID, "digest parameter is required", null)
-                    );
+            ctx.fail(new RegistryException(ErrorCode.DIGEST_INVALID, "digest parameter is required", null));
             return;
         }
         List<Digest> expected = digests.stream().map(RequestValues::digest).toList();
         ByteRange chunk = contentRange(ctx);
         withSession(ctx, true, upload -> {
             checkChunk(ctx, upload, chunk);
-            return finishLocked(ctx, body, upload, expected);
+            return finishLocked(ctx, body, upload, expected, chunk);
         });
     }
 
@@ -147,6 +150,12 @@ final class BlobUploadHandler {
             if (lock && !upload.tryLock()) {
                 ctx.fail(new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID,
                         "another request is writing to this upload", Map.of("uuid", uuid)));
+                return;
+            }
+            if (lock && upload.isRemoved()) {
+                // Completed, cancelled or purged while this request was on its way.
+                upload.unlock();
+                ctx.fail(unknownUpload(uuid));
                 return;
             }
             Future<Runnable> done;
@@ -182,8 +191,7 @@ final class BlobUploadHandler {
         try {
             return ByteRange.ofUploadChunk(header);
         } catch (ByteRange.Unsatisfiable e) {
-            throw new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID, Map.of("contentRange", header))
-                    ;
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID, Map.of("contentRange", header));
         }
     }
 
@@ -194,16 +202,27 @@ final class BlobUploadHandler {
         }
         if (chunk.start() != upload.size()) {
             RegistryException e = new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID,
-                    Map.of("expectedStart", upload.size(), "contentRange", chunk.start() + "-" + chunk.end()))
-                    ;
+                    Map.of("expectedStart", upload.size(), "contentRange", chunk.start() + "-" + chunk.end()));
             progressHeaders(upload).forEach(e::header);
             throw e;
         }
         String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null && !length.equals(Long.toString(chunk.length()))) {
             throw new RegistryException(ErrorCode.SIZE_INVALID,
-                    Map.of("contentLength", length, "contentRange", chunk.start() + "-" + chunk.end()))
-                    ;
+                    Map.of("contentLength", length, "contentRange", chunk.start() + "-" + chunk.end()));
+        }
+    }
+
+    /**
+     * A chunk sent without Content-Length (chunked encoding) is only known to match its Content-Range
+     * once it has arrived; a mismatch is reported with the upload's actual range.
+     */
+    private static void checkReceived(BlobUpload upload, ByteRange chunk) {
+        if (chunk != null && upload.size() != chunk.end() + 1) {
+            RegistryException e = new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID,
+                    Map.of("contentRange", chunk.start() + "-" + chunk.end(), "received", upload.size() - chunk.start()));
+            progressHeaders(upload).forEach(e::header);
+            throw e;
         }
     }
 
@@ -212,12 +231,15 @@ final class BlobUploadHandler {
      * A mismatch cancels the session.
      */
     private Future<Runnable> finishLocked(RoutingContext ctx, RequestBody body, BlobUpload upload,
-                                          List<Digest> expected) {
+                                          List<Digest> expected, ByteRange chunk) {
         Future<Long> appended = "0".equals(ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH))
                 ? Future.succeededFuture(upload.size()).onComplete(ar -> body.resume())
                 : uploads.append(upload, body);
         return appended
-                .compose(size -> uploads.complete(upload, expected.get(0)))
+                .compose(size -> {
+                    checkReceived(upload, chunk);
+                    return uploads.complete(upload, expected.get(0));
+                })
                 .compose(blob -> verifyOthers(upload, blob, expected))
                 .recover(err -> err instanceof DigestMismatchException
                         ? uploads.cancel(upload).compose(v -> Future.failedFuture(err))

@@ -10,7 +10,6 @@ import dev.berth.storage.StorageDriver;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,11 +24,13 @@ public final class BlobStore {
     private final StorageDriver driver;
     private final WorkerPool pool;
     private final RegistryCaches caches;
+    private final RepositoryLocks locks;
 
-    public BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches) {
+    BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, RepositoryLocks locks) {
         this.driver = driver;
         this.pool = pool;
         this.caches = caches;
+        this.locks = locks;
     }
 
     /** The blob if {@code repo} may serve it (linked and present). */
@@ -80,25 +81,26 @@ public final class BlobStore {
             if (size.isEmpty()) {
                 return Optional.empty();
             }
-            link(target, digest);
+            locks.withLock(target, () -> link(target, digest));
             return Optional.of(new BlobInfo(digest, size.get()));
         });
     }
 
-    /** Blocking: lets {@code repo} serve {@code digest}. */
-    void link(RepositoryName repo, Digest digest) throws IOException {
-        driver.putContent(StorageLayout.layerLink(repo, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
+    /** Blocking, under the repository's lock: lets {@code repo} serve {@code digest}. */
+    private Void link(RepositoryName repo, Digest digest) throws IOException {
+        LinkFiles.write(driver, StorageLayout.layerLink(repo, digest), digest);
         caches.linkedBlobs.invalidate(new RepoDigest(repo, digest));
+        return null;
     }
 
     /**
      * Blocking: moves verified content from {@code sourceKey} to the content address of
      * {@code digest} and links it into {@code repo}.
      */
-    void commit(String sourceKey, Digest digest, RepositoryName repo) throws IOException {
+    void commit(String sourceKey, Digest digest, RepositoryName repo) throws Exception {
         driver.move(sourceKey, StorageLayout.blobData(digest));
         caches.blobSizes.invalidate(digest);
-        link(repo, digest);
+        locks.withLock(repo, () -> link(repo, digest));
     }
 
     /** Blocking: stores small content (a manifest) at its content address. */
@@ -114,7 +116,7 @@ public final class BlobStore {
 
     /** Removes the blob from {@code repo}; false when the repository did not hold it. The bytes stay for GC. */
     public Future<Boolean> unlink(RepositoryName repo, Digest digest) {
-        return pool.call(() -> {
+        return pool.call(() -> locks.withLock(repo, () -> {
             try {
                 driver.delete(StorageLayout.layer(repo, digest));
             } catch (PathNotFoundException e) {
@@ -123,7 +125,7 @@ public final class BlobStore {
                 caches.linkedBlobs.invalidate(new RepoDigest(repo, digest));
             }
             return true;
-        });
+        }));
     }
 
     /** Whether blobs live in local files that can be sent with zero copy ({@link #openLocal}). */

@@ -8,14 +8,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One upload session. Its data lives at {@link StorageLayout#uploadData}; this object carries the
  * running sha256 state and the size so far. One request at a time may work on a session
- * ({@link #tryLock()}); the hashing state is only touched by the lock holder's worker calls, which
- * the worker pool runs one after the other.
+ * ({@link #tryLock()}); the hashing state is only touched by the lock holder, whose worker calls
+ * happen one after the other (the write stream hands batches over in order).
+ *
+ * <p>A session that was completed, cancelled or purged is marked removed; a request that obtained
+ * the object earlier must check {@link #isRemoved()} after locking and treat the upload as unknown.
  */
 public final class BlobUpload {
     private final RepositoryName repository;
     private final UploadId id;
     private final Instant startedAt;
     private final AtomicBoolean locked = new AtomicBoolean();
+    private volatile boolean removed;
     private final MessageDigest sha256;
     private volatile long size;
 
@@ -55,6 +59,15 @@ public final class BlobUpload {
 
     boolean isLocked() {
         return locked.get();
+    }
+
+    /** Whether the session has ended (completed, cancelled or purged); it must not be written again. */
+    public boolean isRemoved() {
+        return removed;
+    }
+
+    void markRemoved() {
+        removed = true;
     }
 
     MessageDigest sha256() {

@@ -5,12 +5,15 @@ import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
 import dev.berth.storage.WalkAction;
 import io.vertx.core.Future;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 
-/** The list of repositories: every repository that holds at least one manifest revision or tag. */
+/**
+ * The list of repositories: every repository that holds at least one manifest. (Empty directories
+ * left behind by deletes do not count.) It walks the store, so it costs in proportion to the number
+ * of repositories.
+ */
 public final class Catalog {
     private final StorageDriver driver;
     private final WorkerPool pool;
@@ -34,23 +37,34 @@ public final class Catalog {
                         return WalkAction.CONTINUE;
                     }
                     if (name.equals(StorageLayout.MANIFESTS_DIR)) {
-                        StorageLayout.repositoryOf(entry.key()).ifPresent(r -> names.add(r.value()));
+                        Optional<RepositoryName> repo = StorageLayout.repositoryOf(entry.key());
+                        if (repo.isPresent() && hasRevision(repo.get())) {
+                            names.add(repo.get().value());
+                        }
                     }
                     return WalkAction.SKIP_DIRECTORY;
                 });
             } catch (PathNotFoundException e) {
                 return new Page<>(List.of(), false);
             }
-            List<RepositoryName> page = new ArrayList<>();
-            boolean more = false;
-            for (String name : last.isPresent() ? names.tailSet(last.get(), false) : names) {
-                if (page.size() == n) {
-                    more = true;
-                    break;
-                }
-                page.add(RepositoryName.of(name));
-            }
-            return new Page<>(page, more);
+            return Page.after(names.stream().map(RepositoryName::of).toList(), n, last, RepositoryName::value);
         });
+    }
+
+    /** Blocking: whether any manifest revision link exists in the repository. */
+    private boolean hasRevision(RepositoryName repo) throws java.io.IOException {
+        boolean[] found = {false};
+        try {
+            driver.walk(StorageLayout.revisions(repo), e -> {
+                if (!e.isDirectory()) {
+                    found[0] = true;
+                    return WalkAction.STOP;
+                }
+                return WalkAction.CONTINUE;
+            });
+        } catch (PathNotFoundException e) {
+            return false;
+        }
+        return found[0];
     }
 }

@@ -16,7 +16,6 @@ import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
 import io.vertx.core.Future;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,13 +31,16 @@ public final class ManifestStore {
     private final RegistryCaches caches;
     private final BlobStore blobs;
     private final TagStore tags;
+    private final RepositoryLocks locks;
 
-    public ManifestStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, BlobStore blobs, TagStore tags) {
+    ManifestStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, BlobStore blobs, TagStore tags,
+                  RepositoryLocks locks) {
         this.driver = driver;
         this.pool = pool;
         this.caches = caches;
         this.blobs = blobs;
         this.tags = tags;
+        this.locks = locks;
     }
 
     /** The manifest {@code ref} names in {@code repo}, if any. Served from memory when cached. */
@@ -119,21 +121,25 @@ public final class ManifestStore {
                 toTag.add(((Reference.ByTag) ref).tag());
             }
             toTag.addAll(extraTags);
-            checkReferences(repo, manifest);
-            if (blobs.size(digest).isEmpty()) {
-                blobs.put(digest, bytes);
-            }
-            driver.putContent(StorageLayout.revisionLink(repo, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
-            caches.revisions.invalidate(new RepoDigest(repo, digest));
-            if (manifest.subject() != null) {
-                driver.putContent(StorageLayout.referrerLink(repo, manifest.subject().digest(), digest),
-                        digest.toString().getBytes(StandardCharsets.UTF_8));
-            }
-            for (Tag tag : toTag) {
-                tags.tag(repo, tag, digest);
-            }
-            return new PutManifestResult(digest, List.copyOf(toTag),
-                    manifest.subject() == null ? null : manifest.subject().digest());
+            // Checking references and writing links is one step: a concurrent delete of a referenced
+            // blob, of this manifest or of a tag cannot slip in between. Nothing is stored before the
+            // manifest is known to be acceptable.
+            return locks.withLock(repo, () -> {
+                checkReferences(repo, manifest);
+                if (blobs.size(digest).isEmpty()) {
+                    blobs.put(digest, bytes);
+                }
+                LinkFiles.write(driver, StorageLayout.revisionLink(repo, digest), digest);
+                caches.revisions.invalidate(new RepoDigest(repo, digest));
+                if (manifest.subject() != null) {
+                    LinkFiles.write(driver, StorageLayout.referrerLink(repo, manifest.subject().digest(), digest), digest);
+                }
+                for (Tag tag : toTag) {
+                    tags.tag(repo, tag, digest);
+                }
+                return new PutManifestResult(digest, List.copyOf(toTag),
+                        manifest.subject() == null ? null : manifest.subject().digest());
+            });
         });
     }
 
@@ -173,7 +179,7 @@ public final class ManifestStore {
      * referrer link; false when the repository did not hold it. The bytes stay for GC.
      */
     public Future<Boolean> delete(RepositoryName repo, Digest digest) {
-        return pool.call(() -> {
+        return pool.call(() -> locks.withLock(repo, () -> {
             if (!hasRevision(repo, digest)) {
                 return false;
             }
@@ -197,7 +203,7 @@ public final class ManifestStore {
                 }
             }
             return true;
-        });
+        }));
     }
 
     /**
@@ -227,7 +233,7 @@ public final class ManifestStore {
                         continue;
                     }
                     Digest referrer = Digest.parse(text);
-                    if (TagStore.readLink(driver, StorageLayout.referrerLink(repo, subject, referrer)) == null
+                    if (LinkFiles.read(driver, StorageLayout.referrerLink(repo, subject, referrer)) == null
                             || !hasRevision(repo, referrer)) {
                         continue;
                     }

@@ -73,13 +73,4 @@ public final class RegistryCaches {
             throw e.getCause();
         }
     }
-
-    /** Drops everything; for whole-store operations such as garbage collection. */
-    public void invalidateAll() {
-        linkedBlobs.invalidateAll();
-        blobSizes.invalidateAll();
-        revisions.invalidateAll();
-        tags.invalidateAll();
-        manifests.invalidateAll();
-    }
 }

@@ -7,9 +7,10 @@ public record RegistryStore(BlobStore blobs, UploadStore uploads, ManifestStore 
                             Catalog catalog) {
 
     public static RegistryStore create(StorageDriver driver, WorkerPool pool, RegistryCaches caches) {
-        BlobStore blobs = new BlobStore(driver, pool, caches);
-        TagStore tags = new TagStore(driver, pool, caches);
+        RepositoryLocks locks = new RepositoryLocks();
+        BlobStore blobs = new BlobStore(driver, pool, caches, locks);
+        TagStore tags = new TagStore(driver, pool, caches, locks);
         return new RegistryStore(blobs, new UploadStore(driver, pool, blobs),
-                new ManifestStore(driver, pool, caches, blobs, tags), tags, new Catalog(driver, pool));
+                new ManifestStore(driver, pool, caches, blobs, tags, locks), tags, new Catalog(driver, pool));
     }
 }

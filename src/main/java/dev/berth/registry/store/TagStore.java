@@ -3,7 +3,6 @@ package dev.berth.registry.store;
 import static dev.berth.registry.store.RegistryCaches.readThrough;
 
 import dev.berth.digest.Digest;
-import dev.berth.digest.InvalidDigestException;
 import dev.berth.registry.RepositoryName;
 import dev.berth.registry.Tag;
 import dev.berth.registry.store.RegistryCaches.RepoTag;
@@ -11,7 +10,6 @@ import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
 import io.vertx.core.Future;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,11 +19,13 @@ public final class TagStore {
     private final StorageDriver driver;
     private final WorkerPool pool;
     private final RegistryCaches caches;
+    private final RepositoryLocks locks;
 
-    public TagStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches) {
+    TagStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, RepositoryLocks locks) {
         this.driver = driver;
         this.pool = pool;
         this.caches = caches;
+        this.locks = locks;
     }
 
     /** The digest {@code tag} points at, if the tag exists. */
@@ -38,33 +38,23 @@ public final class TagStore {
     }
 
     Optional<Digest> resolveBlocking(RepositoryName repo, Tag tag) throws IOException {
-        return readThrough(caches.tags, new RepoTag(repo, tag), k -> readLink(driver, StorageLayout.tagCurrentLink(repo, tag)));
+        return readThrough(caches.tags, new RepoTag(repo, tag),
+                k -> LinkFiles.read(driver, StorageLayout.tagCurrentLink(repo, tag)));
     }
 
-    /** Blocking: reads a link file; null when absent or unreadable (a torn write cannot happen, links are atomic). */
-    static Digest readLink(StorageDriver driver, String key) throws IOException {
-        try {
-            return Digest.parse(new String(driver.getContent(key), StandardCharsets.UTF_8).trim());
-        } catch (PathNotFoundException e) {
-            return null;
-        } catch (InvalidDigestException e) {
-            throw new IOException("corrupt link " + key + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Blocking: points {@code tag} at {@code digest}. */
+    /** Blocking, under the repository's lock: points {@code tag} at {@code digest}. */
     void tag(RepositoryName repo, Tag tag, Digest digest) throws IOException {
-        byte[] link = digest.toString().getBytes(StandardCharsets.UTF_8);
-        driver.putContent(StorageLayout.tagIndexLink(repo, tag, digest), link);
-        driver.putContent(StorageLayout.tagCurrentLink(repo, tag), link);
+        LinkFiles.write(driver, StorageLayout.tagIndexLink(repo, tag, digest), digest);
+        LinkFiles.write(driver, StorageLayout.tagCurrentLink(repo, tag), digest);
         caches.tags.invalidate(new RepoTag(repo, tag));
     }
 
     /** Removes {@code tag}; false when it did not exist. The manifest stays. */
     public Future<Boolean> untag(RepositoryName repo, Tag tag) {
-        return pool.call(() -> untagBlocking(repo, tag));
+        return pool.call(() -> locks.withLock(repo, () -> untagBlocking(repo, tag)));
     }
 
+    /** Blocking, under the repository's lock. */
     boolean untagBlocking(RepositoryName repo, Tag tag) throws IOException {
         try {
             driver.stat(StorageLayout.tagCurrentLink(repo, tag));
@@ -83,25 +73,11 @@ public final class TagStore {
      */
     public Future<Optional<Page<Tag>>> list(RepositoryName repo, int n, Optional<String> last) {
         return pool.call(() -> {
-            List<Tag> all;
             try {
-                all = allBlocking(repo);
+                return Optional.of(Page.after(allBlocking(repo), n, last, Tag::value));
             } catch (PathNotFoundException e) {
                 return Optional.empty();
             }
-            List<Tag> page = new ArrayList<>();
-            boolean more = false;
-            for (Tag t : all) {
-                if (last.isPresent() && t.value().compareTo(last.get()) <= 0) {
-                    continue;
-                }
-                if (page.size() == n) {
-                    more = true;
-                    break;
-                }
-                page.add(t);
-            }
-            return Optional.of(new Page<>(page, more));
         });
     }
 

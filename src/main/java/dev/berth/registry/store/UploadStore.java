@@ -44,6 +44,8 @@ public final class UploadStore {
     private final WorkerPool pool;
     private final BlobStore blobs;
     private final ConcurrentMap<UploadId, BlobUpload> sessions = new ConcurrentHashMap<>();
+    /** Loads from storage in progress, shared so that one session is never rebuilt twice at once. */
+    private final ConcurrentMap<UploadId, Future<BlobUpload>> loading = new ConcurrentHashMap<>();
 
     public UploadStore(StorageDriver driver, WorkerPool pool, BlobStore blobs) {
         this.driver = driver;
@@ -67,15 +69,22 @@ public final class UploadStore {
     public Future<BlobUpload> open(RepositoryName repo, UploadId id) {
         BlobUpload known = sessions.get(id);
         if (known != null) {
-            return known.repository().equals(repo)
-                    ? Future.succeededFuture(known)
-                    : Future.failedFuture(new UploadUnknownException("upload " + id + " is not in " + repo));
+            return usable(known, repo, id);
         }
-        return pool.call(() -> {
+        Future<BlobUpload> load = loading.computeIfAbsent(id, k -> pool.call(() -> {
             BlobUpload loaded = load(repo, id);
             BlobUpload raced = sessions.putIfAbsent(id, loaded);
             return raced != null ? raced : loaded;
-        });
+        }));
+        load.onComplete(ar -> loading.remove(id, load));
+        return load.compose(upload -> usable(upload, repo, id));
+    }
+
+    private static Future<BlobUpload> usable(BlobUpload upload, RepositoryName repo, UploadId id) {
+        if (upload.isRemoved() || !upload.repository().equals(repo)) {
+            return Future.failedFuture(new UploadUnknownException("upload " + id + " unknown in " + repo));
+        }
+        return Future.succeededFuture(upload);
     }
 
     private BlobUpload load(RepositoryName repo, UploadId id) throws IOException, UploadUnknownException {
@@ -99,11 +108,8 @@ public final class UploadStore {
         }
     }
 
-    /** Blocking: rebuilds the hashing state and size from the data in storage. */
-    private void resync(BlobUpload upload) throws IOException, UploadUnknownException {
-        String key = StorageLayout.uploadData(upload.repository(), upload.id());
-        MessageDigest md = upload.sha256();
-        md.reset();
+    /** Blocking: feeds the object at {@code key} to {@code md}; returns its size (0 when absent). */
+    private long hashInto(MessageDigest md, String key) throws IOException {
         long size = 0;
         try (InputStream in = driver.reader(key, 0)) {
             byte[] buf = new byte[1 << 16];
@@ -114,6 +120,15 @@ public final class UploadStore {
         } catch (PathNotFoundException e) {
             // nothing written yet
         }
+        return size;
+    }
+
+    /** Blocking: rebuilds the hashing state and size from the data in storage. */
+    private void resync(BlobUpload upload) throws IOException, UploadUnknownException {
+        String key = StorageLayout.uploadData(upload.repository(), upload.id());
+        MessageDigest md = upload.sha256();
+        md.reset();
+        long size = hashInto(md, key);
         long stored;
         try (StorageWriter w = driver.writer(key, true)) {
             stored = w.size();
@@ -162,7 +177,8 @@ public final class UploadStore {
 
     /**
      * Finishes the session as the blob {@code expected}. Fails with {@link DigestMismatchException}
-     * when the data hashes differently (the session then stays as it was). The caller holds the lock.
+     * when the data hashes differently; the caller then cancels the session (the HTTP layer does).
+     * The caller holds the lock.
      */
     public Future<BlobInfo> complete(BlobUpload upload, Digest expected) {
         RepositoryName repo = upload.repository();
@@ -193,12 +209,7 @@ public final class UploadStore {
 
     private Digest hash(String key, DigestAlgorithm algorithm) throws IOException {
         MessageDigest md = algorithm.newMessageDigest();
-        try (InputStream in = driver.reader(key, 0)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
+        hashInto(md, key);
         return Digest.fromRaw(algorithm, md.digest());
     }
 
@@ -211,11 +222,12 @@ public final class UploadStore {
     }
 
     /**
-     * Deletes the session's storage, then forgets it. In this order a concurrent {@link #open} either
-     * finds the session still in memory or finds nothing in storage; the other order would let it
-     * reload the session from storage and keep a zombie in memory.
+     * Marks the session removed, deletes its storage, then forgets it. In this order a concurrent
+     * {@link #open} either finds the (removed) session in memory or finds nothing in storage; the
+     * other order would let it reload the session from storage and keep a zombie in memory.
      */
     private void remove(BlobUpload upload) throws IOException {
+        upload.markRemoved();
         try {
             driver.delete(StorageLayout.upload(upload.repository(), upload.id()));
         } catch (PathNotFoundException e) {
@@ -239,13 +251,22 @@ public final class UploadStore {
             }
             int removed = 0;
             for (StaleUpload s : stale) {
-                try {
-                    driver.delete(StorageLayout.upload(s.repository(), s.id()));
-                    removed++;
-                } catch (PathNotFoundException e) {
-                    // finished meanwhile
+                // Claim the session as a request would, so that none is writing to what we delete; one
+                // not in memory is claimed with a locked placeholder that open() sees as removed.
+                BlobUpload session = sessions.get(s.id());
+                if (session == null) {
+                    BlobUpload placeholder = new BlobUpload(s.repository(), s.id(), Instant.EPOCH,
+                            DigestAlgorithm.SHA256.newMessageDigest(), 0);
+                    placeholder.tryLock();
+                    if (sessions.putIfAbsent(s.id(), placeholder) != null) {
+                        continue; // loaded meanwhile: in use, look again next round
+                    }
+                    session = placeholder;
+                } else if (!session.tryLock()) {
+                    continue; // a request is working on it
                 }
-                sessions.remove(s.id()); // after the delete, for the reason given on remove()
+                remove(session);
+                removed++;
             }
             return removed;
         });
@@ -270,10 +291,6 @@ public final class UploadStore {
                     continue;
                 }
                 UploadId id = new UploadId(idText);
-                BlobUpload active = sessions.get(id);
-                if (active != null && active.isLocked()) {
-                    continue;
-                }
                 Instant started;
                 try {
                     started = parseInstant(new String(driver.getContent(StorageLayout.uploadStartedAt(repo.get(), id)),

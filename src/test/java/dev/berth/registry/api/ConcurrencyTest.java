@@ -117,6 +117,28 @@ class ConcurrencyTest {
         assertTrue(images.stream().anyMatch(img -> img.digest().equals(digest)));
     }
 
+    @Test
+    void deleteAndPushOfTheSameManifestNeverLeaveADanglingTagOrFail() throws Exception {
+        RegistryClient c = registry.client();
+        Image image = pushImage(c, "race/delete", "t");
+        for (int round = 0; round < 100; round++) {
+            Future<HttpResponse<byte[]>> delete = clients.submit(() ->
+                    registry.client().delete("/v2/race/delete/manifests/" + image.digest()));
+            Future<HttpResponse<byte[]>> push = clients.submit(() -> registry.client().put(
+                    "/v2/race/delete/manifests/t", image.manifest(), "Content-Type", OCI_MANIFEST));
+            int deleted = delete.get().statusCode();
+            int pushed = push.get().statusCode();
+            assertTrue(deleted == 202 || deleted == 404, "delete gave " + deleted);
+            assertEquals(201, pushed, "push gave " + pushed);
+            // Whatever the order, a listed tag resolves.
+            boolean listed = c.get("/v2/race/delete/tags/list").statusCode() == 200
+                    && new String(c.get("/v2/race/delete/tags/list").body()).contains("\"t\"");
+            int get = c.get("/v2/race/delete/manifests/t").statusCode();
+            assertEquals(listed ? 200 : 404, get, "round " + round + ": listed=" + listed);
+        }
+        assertEquals(List.of(), dev.berth.testing.StoreChecker.problems(storage));
+    }
+
     private static List<Path> uploadSessionsLeft() throws Exception {
         try (Stream<Path> walk = Files.walk(storage)) {
             return walk.filter(p -> p.getParent() != null && p.getParent().getFileName() != null
