@@ -81,12 +81,13 @@ public final class BerthServer implements AutoCloseable {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(listen.host())
                 .setPort(port)
-                .setIdleTimeout((int) config.http().idleTimeout().toSeconds())
-                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.http().idleTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxInitialLineLength(16 * 1024)
                 // Body chunks of up to 64 KiB instead of Netty's 8 KiB: fewer buffers per uploaded byte.
                 .setMaxChunkSize(64 * 1024)
-                .setHandle100ContinueAutomatically(true)
+                // "100 Continue" is sent by the handlers when they want the body (see RequestBody).
+                .setHandle100ContinueAutomatically(false)
                 .setCompressionSupported(false)
                 .setTcpNoDelay(true);
         boolean logRequests = config.log().requests();

@@ -42,15 +42,6 @@ final class BlobHandler {
         HttpServerResponse response = ctx.response();
         String digest = blob.digest().toString();
         long size = blob.size();
-        response.putHeader(RegistryHeaders.CONTENT_DIGEST, digest)
-                .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
-                .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
-                .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000")
-                .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
-        if (("\"" + digest + "\"").equals(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH))) {
-            response.setStatusCode(304).end();
-            return;
-        }
         ByteRange range;
         try {
             range = ByteRange.ofRequest(ctx.request().getHeader(RegistryHeaders.RANGE), size);
@@ -58,6 +49,15 @@ final class BlobHandler {
             ctx.fail(new RegistryException(ErrorCode.RANGE_NOT_SATISFIABLE,
                     Map.of("range", String.valueOf(ctx.request().getHeader(RegistryHeaders.RANGE)), "size", size))
                     .header(HttpHeaders.CONTENT_RANGE.toString(), "bytes */" + size));
+            return;
+        }
+        response.putHeader(RegistryHeaders.CONTENT_DIGEST, digest)
+                .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
+                .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000")
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+        if (("\"" + digest + "\"").equals(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH))) {
+            response.setStatusCode(304).end();
             return;
         }
         long offset = range == null ? 0 : range.start();
@@ -87,18 +87,30 @@ final class BlobHandler {
                 response.setStatusCode(307).putHeader(HttpHeaders.LOCATION, url.get().toString()).end();
             } else {
                 response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
-                blobs.open(blob.digest(), offset, length).onSuccess(reader -> pump(ctx, reader)).onFailure(ctx::fail);
+                blobs.open(blob.digest(), offset, length).onSuccess(reader -> {
+                    // Whether the response completes or the client goes away, the reader is closed.
+                    ctx.addEndHandler(ar -> reader.close());
+                    pump(ctx, reader);
+                }).onFailure(ctx::fail);
             }
         }).onFailure(ctx::fail);
     }
 
-    /** Copies chunks to the response, waiting for the socket to drain between them. */
+    /**
+     * Copies chunks to the response, waiting for the socket to drain between them; stops when the
+     * client is gone (a closed connection never drains).
+     */
     private static void pump(RoutingContext ctx, BlobReader reader) {
         HttpServerResponse response = ctx.response();
+        if (response.closed()) {
+            return;
+        }
         reader.next().onSuccess(chunk -> {
+            if (response.closed()) {
+                return;
+            }
             if (chunk.length() == 0) {
                 response.end();
-                reader.close();
                 return;
             }
             response.write(chunk);
@@ -110,10 +122,7 @@ final class BlobHandler {
             } else {
                 pump(ctx, reader);
             }
-        }).onFailure(err -> {
-            reader.close();
-            ctx.fail(err);
-        });
+        }).onFailure(ctx::fail);
     }
 
     /** DELETE: unlinks the blob from the repository (202), or 404 when it did not hold it. */

@@ -23,8 +23,10 @@ record ByteRange(long start, long end) {
     }
 
     /**
-     * The range a {@code Range} header asks for within content of {@code size} bytes; null when the
-     * header is absent (the whole content). Only single ranges are supported.
+     * The range a {@code Range} header asks for within content of {@code size} bytes, or null for the
+     * whole content. As RFC 9110 says, a header that is absent, malformed, in another unit, or asks
+     * for several ranges (not supported) is ignored; a well-formed single range that lies wholly past
+     * the end is unsatisfiable (416).
      */
     static ByteRange ofRequest(String header, long size) throws Unsatisfiable {
         if (header == null) {
@@ -32,29 +34,28 @@ record ByteRange(long start, long end) {
         }
         Matcher m = RANGE.matcher(header.trim());
         if (!m.matches()) {
-            throw new Unsatisfiable();
+            return null;
         }
         String first = m.group(1);
         String last = m.group(2);
         if (first.isEmpty()) {
+            if (last.isEmpty()) {
+                return null;
+            }
             long suffix = number(last);
-            if (suffix <= 0 || size == 0) {
+            if (suffix == 0 || size == 0) {
                 throw new Unsatisfiable();
             }
             return new ByteRange(Math.max(0, size - suffix), size - 1);
         }
         long start = number(first);
+        if (!last.isEmpty() && number(last) < start) {
+            return null;
+        }
         if (start >= size) {
             throw new Unsatisfiable();
         }
-        if (last.isEmpty()) {
-            return new ByteRange(start, size - 1);
-        }
-        long end = number(last);
-        if (end < start) {
-            throw new Unsatisfiable();
-        }
-        return new ByteRange(start, Math.min(end, size - 1));
+        return new ByteRange(start, last.isEmpty() ? size - 1 : Math.min(number(last), size - 1));
     }
 
     /** A non-negative decimal; -1 when empty; values beyond a long saturate (they lie past any content). */

@@ -97,8 +97,8 @@ final class ManifestHandler {
 
     /** PUT by tag or digest, with optional repeated {@code ?tag=}. */
     void put(RoutingContext ctx) {
+        RequestBody body = new RequestBody(ctx);
         HttpServerRequest request = ctx.request();
-        request.pause();
         RepositoryName repo = RequestValues.repository(ctx);
         Reference ref = RequestValues.reference(ctx);
         List<String> tagParams = request.params().getAll("tag");
@@ -107,7 +107,7 @@ final class ManifestHandler {
         }
         List<Tag> extraTags = tagParams.stream().map(RequestValues::tag).toList();
         String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        readBody(request, maxManifestBytes)
+        readBody(body, request.getHeader(HttpHeaders.CONTENT_LENGTH), maxManifestBytes)
                 .compose(bytes -> manifests.put(repo, ref, extraTags, bytes, contentType))
                 .onSuccess(result -> created(ctx, repo, result, !extraTags.isEmpty()))
                 .onFailure(ctx::fail);
@@ -127,9 +127,8 @@ final class ManifestHandler {
         response.end();
     }
 
-    /** The whole body, failing with 413 as soon as it exceeds {@code max} bytes. */
-    private static Future<byte[]> readBody(HttpServerRequest request, long max) {
-        String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    /** The whole body, failing with 413 as soon as it exceeds {@code max} bytes (or declares more). */
+    private static Future<byte[]> readBody(RequestBody request, String declared, long max) {
         RegistryException tooLarge = new RegistryException(ErrorCode.MANIFEST_TOO_LARGE, Map.of("limit", max));
         if (declared != null) {
             try {

@@ -48,8 +48,10 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
         HttpServerRequest request = ctx.request();
         // A body we did not read would be taken for the next request. Small leftovers are read and
         // dropped, so that clients which read only after sending still get this answer; large ones
-        // close the connection.
-        boolean close = !request.isEnded() && !drainable(request);
+        // close the connection. A client still waiting for "100 Continue" may never send its body,
+        // so that connection is closed too.
+        boolean awaitingContinue = RequestBody.expectsContinue(request) && ctx.get(RequestBody.CONTINUE_SENT) == null;
+        boolean close = !request.isEnded() && (awaitingContinue || !drainable(request));
         if (close) {
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }

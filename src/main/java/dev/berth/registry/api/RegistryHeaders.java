@@ -8,7 +8,6 @@ final class RegistryHeaders {
     static final String UPLOAD_UUID = "Docker-Upload-UUID";
     static final String UPLOAD_SESSION_ID = "Blob-Upload-Session-ID";
     static final String RANGE = "Range";
-    static final String CONTENT_RANGE = "Content-Range";
     static final String OCI_SUBJECT = "OCI-Subject";
     static final String OCI_TAG = "OCI-Tag";
     static final String OCI_FILTERS_APPLIED = "OCI-Filters-Applied";

@@ -12,6 +12,7 @@ import io.vertx.ext.web.Router;
  */
 public final class RegistryRoutes {
     private static final String NAME = "/v2/(?<name>.+)";
+    private static final String BLOB = "/blobs/(?<digest>(?!uploads$)[^/]+)";
 
     private RegistryRoutes() {
     }
@@ -53,9 +54,10 @@ public final class RegistryRoutes {
         router.routeWithRegex(HttpMethod.PUT, NAME + "/blobs/uploads/(?<uuid>[^/]+)").handler(uploads::complete);
         router.routeWithRegex(HttpMethod.DELETE, NAME + "/blobs/uploads/(?<uuid>[^/]+)").handler(uploads::cancel);
 
-        router.routeWithRegex(HttpMethod.GET, NAME + "/blobs/(?<digest>[^/]+)").handler(blobs::get);
-        router.routeWithRegex(HttpMethod.HEAD, NAME + "/blobs/(?<digest>[^/]+)").handler(blobs::get);
-        router.routeWithRegex(HttpMethod.DELETE, NAME + "/blobs/(?<digest>[^/]+)").handler(blobs::delete);
+        // "uploads" is the upload collection, never a digest.
+        router.routeWithRegex(HttpMethod.GET, NAME + BLOB).handler(blobs::get);
+        router.routeWithRegex(HttpMethod.HEAD, NAME + BLOB).handler(blobs::get);
+        router.routeWithRegex(HttpMethod.DELETE, NAME + BLOB).handler(blobs::delete);
 
         router.routeWithRegex(HttpMethod.GET, NAME + "/referrers/(?<digest>[^/]+)").handler(referrers::list);
 

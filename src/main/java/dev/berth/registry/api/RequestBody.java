@@ -13,14 +13,22 @@ import io.vertx.ext.web.RoutingContext;
  * the request's failure would reach no one and the pipe would never complete, leaving the upload
  * locked. This wrapper records the failure and hands it to the exception handler whenever one is
  * set, even later.
+ *
+ * <p>It also answers {@code Expect: 100-continue} only when the body is first asked for, so that a
+ * request refused before that (unknown upload, bad range, too large) never makes the client send it.
  */
 final class RequestBody implements ReadStream<Buffer> {
+    /** Routing-context key set once "100 Continue" was sent for the request. */
+    static final String CONTINUE_SENT = "berth.continueSent";
+
+    private final RoutingContext ctx;
     private final HttpServerRequest request;
     private Throwable failure;
     private Handler<Throwable> exceptionHandler;
 
     /** Pauses the request; call first thing in the handler, before any asynchronous step. */
     RequestBody(RoutingContext ctx) {
+        this.ctx = ctx;
         this.request = ctx.request();
         request.pause();
         request.exceptionHandler(this::fail);
@@ -69,14 +77,29 @@ final class RequestBody implements ReadStream<Buffer> {
 
     @Override
     public ReadStream<Buffer> resume() {
+        sendContinueIfExpected();
         request.resume();
         return this;
     }
 
     @Override
     public ReadStream<Buffer> fetch(long amount) {
+        sendContinueIfExpected();
         request.fetch(amount);
         return this;
+    }
+
+    private void sendContinueIfExpected() {
+        if (expectsContinue(request) && ctx.get(CONTINUE_SENT) == null && !ctx.response().closed()) {
+            ctx.put(CONTINUE_SENT, Boolean.TRUE);
+            ctx.response().writeContinue();
+        }
+    }
+
+    /** Whether the client waits for "100 Continue" before sending its body. */
+    static boolean expectsContinue(HttpServerRequest request) {
+        String expect = request.getHeader("Expect");
+        return expect != null && expect.equalsIgnoreCase("100-continue");
     }
 
     @Override

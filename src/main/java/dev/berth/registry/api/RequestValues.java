@@ -48,7 +48,13 @@ final class RequestValues {
 
     static Reference reference(RoutingContext ctx) {
         String text = ctx.pathParam("reference");
-        return text.indexOf(':') >= 0 ? new Reference.ByDigest(digest(text)) : new Reference.ByTag(tag(text));
+        try {
+            return Reference.parse(text);
+        } catch (InvalidDigestException e) {
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, e.getMessage(), Map.of("digest", text));
+        } catch (InvalidNameException e) {
+            throw new RegistryException(ErrorCode.TAG_INVALID, Map.of("tag", text));
+        }
     }
 
     /** The {@code n} parameter of a paginated listing: empty when absent, else a number from 0 up. */
