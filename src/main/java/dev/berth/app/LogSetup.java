@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies {@code log.*} from the configuration: level, and text (one line, key=value pairs) or
- * JSON lines on standard output. Lines are written by a background thread so request handling
- * never waits on the terminal; the queue blocks rather than drop lines when it is full.
+ * JSON lines on standard output. Lines are written by a background thread and event loops never
+ * wait for it: when standard output stalls and the queue (32768 lines) is full, new lines are
+ * dropped rather than stopping request handling.
  */
 final class LogSetup {
     static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg %kvp%n%ex";
@@ -51,8 +52,9 @@ final class LogSetup {
         AsyncAppender async = new AsyncAppender();
         async.setContext(context);
         async.setName("async");
-        async.setQueueSize(8192);
+        async.setQueueSize(32768);
         async.setDiscardingThreshold(0);
+        async.setNeverBlock(true);
         async.setIncludeCallerData(false);
         async.addAppender(console);
         async.start();

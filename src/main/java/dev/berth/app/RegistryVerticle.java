@@ -35,8 +35,4 @@ final class RegistryVerticle extends VerticleBase {
     public Future<?> stop() {
         return server == null ? Future.succeededFuture() : server.shutdown(shutdownTimeout);
     }
-
-    int actualPort() {
-        return server.actualPort();
-    }
 }

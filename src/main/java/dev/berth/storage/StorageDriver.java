@@ -68,9 +68,41 @@ public interface StorageDriver extends AutoCloseable {
     /**
      * Visits every entry below {@code key} depth-first in lexical order, directories before their
      * contents. The visitor's {@link WalkAction} controls descent. {@link PathNotFoundException} when
-     * {@code key} is absent (the empty root is never absent).
+     * {@code key} is absent (the empty root is never absent). Entries removed during the walk are
+     * skipped. This default lists and stats; drivers with a cheaper way may override it.
      */
-    void walk(String key, Visitor visitor) throws IOException;
+    default void walk(String key, Visitor visitor) throws IOException {
+        if (!key.isEmpty() && !stat(key).isDirectory()) {
+            throw new PathNotFoundException(key);
+        }
+        walkBelow(this, key, visitor);
+    }
+
+    /** Returns false when the visitor stopped the walk. */
+    private static boolean walkBelow(StorageDriver driver, String key, Visitor visitor) throws IOException {
+        List<String> children;
+        try {
+            children = driver.list(key);
+        } catch (PathNotFoundException e) {
+            return true; // removed while walking
+        }
+        for (String child : children) {
+            FileInfo info;
+            try {
+                info = driver.stat(child);
+            } catch (PathNotFoundException e) {
+                continue;
+            }
+            WalkAction action = visitor.visit(info);
+            if (action == WalkAction.STOP) {
+                return false;
+            }
+            if (info.isDirectory() && action == WalkAction.CONTINUE && !walkBelow(driver, child, visitor)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /**
      * The local file holding the committed object at {@code key}, for zero-copy serving, or empty

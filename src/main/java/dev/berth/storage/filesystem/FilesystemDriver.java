@@ -4,7 +4,6 @@ import dev.berth.storage.FileInfo;
 import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
 import dev.berth.storage.StorageWriter;
-import dev.berth.storage.WalkAction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -21,7 +20,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -100,7 +101,7 @@ public final class FilesystemDriver implements StorageDriver {
     public void putContent(String key, byte[] content) throws IOException {
         Path target = resolve(key);
         Path dir = target.getParent();
-        Files.createDirectories(dir);
+        createDirectories(dir);
         Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -137,7 +138,7 @@ public final class FilesystemDriver implements StorageDriver {
     @Override
     public StorageWriter writer(String key, boolean append) throws IOException {
         Path path = resolve(key);
-        Files.createDirectories(path.getParent());
+        createDirectories(path.getParent());
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
         return new FileWriter(path, ch, ch.size());
@@ -182,7 +183,7 @@ public final class FilesystemDriver implements StorageDriver {
             throw new PathNotFoundException(source);
         }
         Path to = resolve(dest);
-        Files.createDirectories(to.getParent());
+        createDirectories(to.getParent());
         try {
             rename(from, to);
         } catch (NoSuchFileException e) {
@@ -199,6 +200,26 @@ public final class FilesystemDriver implements StorageDriver {
         }
         if (fsync) {
             syncDirectory(to.getParent());
+        }
+    }
+
+    /**
+     * Creates {@code dir} and its missing parents; with fsync, each new directory's entry is flushed
+     * in its parent, so that a renamed file below it cannot outlive its directory after a power loss.
+     */
+    private void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Deque<Path> missing = new ArrayDeque<>();
+        for (Path p = dir; p != null && !Files.isDirectory(p); p = p.getParent()) {
+            missing.push(p);
+        }
+        Files.createDirectories(dir);
+        if (fsync) {
+            for (Path created : missing) {
+                syncDirectory(created.getParent());
+            }
         }
     }
 
@@ -219,59 +240,31 @@ public final class FilesystemDriver implements StorageDriver {
 
     private static void deleteTree(Path path) throws IOException {
         if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-                for (Path child : entries) {
-                    deleteTree(child);
-                }
-            } catch (NoSuchFileException e) {
-                return;
-            }
+            deleteChildren(path);
         }
         try {
             Files.deleteIfExists(path);
         } catch (DirectoryNotEmptyException e) {
-            // Something was written concurrently below a tree being deleted; retry once.
-            deleteTree(path);
+            // Something was written below the tree while it was being deleted (the registry serialises
+            // its own writes per repository, so this is another process): take that away too, once.
+            deleteChildren(path);
+            Files.deleteIfExists(path);
+        }
+    }
+
+    private static void deleteChildren(Path dir) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path child : entries) {
+                deleteTree(child);
+            }
+        } catch (NoSuchFileException e) {
+            // gone already
         }
     }
 
     @Override
     public Optional<URI> redirectUrl(String key, String method) {
         return Optional.empty();
-    }
-
-    @Override
-    public void walk(String key, Visitor visitor) throws IOException {
-        if (!key.isEmpty() && !Files.isDirectory(resolve(key))) {
-            throw new PathNotFoundException(key);
-        }
-        walkBelow(key, visitor);
-    }
-
-    /** Returns false when the walk was stopped. */
-    private boolean walkBelow(String key, Visitor visitor) throws IOException {
-        List<String> children;
-        try {
-            children = list(key);
-        } catch (PathNotFoundException e) {
-            return true; // removed while walking
-        }
-        for (String child : children) {
-            FileInfo info;
-            try {
-                info = stat(child);
-            } catch (PathNotFoundException e) {
-                continue;
-            }
-            WalkAction action = visitor.visit(info);
-            if (action == WalkAction.STOP) {
-                return false;
-            }
-            if (info.isDirectory() && action == WalkAction.CONTINUE && !walkBelow(child, visitor)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.berth.storage.FileInfo;
 import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
 import dev.berth.storage.StorageWriter;
-import dev.berth.storage.WalkAction;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -142,43 +141,6 @@ public final class InMemoryDriver implements StorageDriver {
     @Override
     public Optional<URI> redirectUrl(String key, String method) {
         return Optional.empty();
-    }
-
-    @Override
-    public void walk(String key, Visitor visitor) throws IOException {
-        if (!isDirectorySynchronized(key)) {
-            throw new PathNotFoundException(key);
-        }
-        walkBelow(key, visitor);
-    }
-
-    private synchronized boolean isDirectorySynchronized(String key) {
-        return isDirectory(key);
-    }
-
-    private boolean walkBelow(String key, Visitor visitor) throws IOException {
-        List<String> children;
-        try {
-            children = list(key);
-        } catch (PathNotFoundException e) {
-            return true;
-        }
-        for (String child : children) {
-            FileInfo info;
-            try {
-                info = stat(child);
-            } catch (PathNotFoundException e) {
-                continue;
-            }
-            WalkAction action = visitor.visit(info);
-            if (action == WalkAction.STOP) {
-                return false;
-            }
-            if (info.isDirectory() && action == WalkAction.CONTINUE && !walkBelow(child, visitor)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private final class MemoryWriter implements StorageWriter {
