@@ -121,14 +121,16 @@ public final class ManifestStore {
                 toTag.add(((Reference.ByTag) ref).tag());
             }
             toTag.addAll(extraTags);
-            // Checking references and writing links is one step: a concurrent delete of a referenced
-            // blob, of this manifest or of a tag cannot slip in between. Nothing is stored before the
-            // manifest is known to be acceptable.
+            // A manifest whose references are missing stores nothing. The content (addressed by its
+            // digest, invisible until linked) is written outside the lock to keep the lock short; the
+            // authoritative check and the links are one step under it, so a concurrent delete of a
+            // referenced blob, of this manifest or of a tag cannot slip in between.
+            checkReferences(repo, manifest);
+            if (blobs.size(digest).isEmpty()) {
+                blobs.put(digest, bytes);
+            }
             return locks.withLock(repo, () -> {
                 checkReferences(repo, manifest);
-                if (blobs.size(digest).isEmpty()) {
-                    blobs.put(digest, bytes);
-                }
                 LinkFiles.write(driver, StorageLayout.revisionLink(repo, digest), digest);
                 caches.revisions.invalidate(new RepoDigest(repo, digest));
                 if (manifest.subject() != null) {
