@@ -2,7 +2,12 @@ package dev.berth.app;
 
 import dev.berth.config.BerthConfig;
 import dev.berth.config.ListenAddress;
+import dev.berth.api.ApiRoutes;
+import dev.berth.db.Database;
+import dev.berth.notify.NotificationService;
+import dev.berth.notify.NotifySchema;
 import dev.berth.registry.api.RegistryRoutes;
+import dev.berth.registry.api.RequestLogHandler;
 import dev.berth.registry.store.RegistryCaches;
 import dev.berth.registry.store.RegistryStore;
 import dev.berth.registry.store.WorkerPool;
@@ -11,16 +16,21 @@ import dev.berth.storage.ValidatingStorageDriver;
 import dev.berth.storage.filesystem.FilesystemDriver;
 import dev.berth.storage.inmemory.InMemoryDriver;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
@@ -39,17 +49,21 @@ public final class BerthServer implements AutoCloseable {
     private final Vertx vertx;
     private final StorageDriver driver;
     private final RegistryStore store;
+    private final Database database;
+    private final NotificationService notifications;
     private final int port;
     private final String host;
     private volatile boolean stopped;
     private volatile String httpDeployment;
 
-    private BerthServer(BerthConfig config, Vertx vertx, StorageDriver driver, RegistryStore store,
-                        String host, int port) {
+    private BerthServer(BerthConfig config, Vertx vertx, StorageDriver driver, RegistryStore store, Database database,
+                        NotificationService notifications, String host, int port) {
         this.config = config;
         this.vertx = vertx;
         this.driver = driver;
         this.store = store;
+        this.database = database;
+        this.notifications = notifications;
         this.host = host;
         this.port = port;
     }
@@ -78,6 +92,18 @@ public final class BerthServer implements AutoCloseable {
         ListenAddress listen = ListenAddress.parse(config.http().listen());
         // Every instance must bind the same port; with port 0 pick one first.
         int port = listen.port() == 0 ? freePort(listen.host()) : listen.port();
+
+        Database database;
+        try {
+            database = Database.open(vertx, databaseLocation(config), config.storage().filesystem().fsync(),
+                    NotifySchema.MIGRATIONS);
+        } catch (SQLException e) {
+            driver.close();
+            vertx.close();
+            throw new IOException("cannot open the state database " + databaseLocation(config) + ": " + e.getMessage(), e);
+        }
+        NotificationService notifications = new NotificationService(vertx, database, config.notifications(),
+                sourceAddr(listen.host(), port));
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(listen.host())
                 .setPort(port)
@@ -90,11 +116,11 @@ public final class BerthServer implements AutoCloseable {
                 .setHandle100ContinueAutomatically(false)
                 .setCompressionSupported(false)
                 .setTcpNoDelay(true);
-        boolean logRequests = config.log().requests();
-        BerthServer server = new BerthServer(config, vertx, driver, store, listen.host(), port);
+        BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
+        notifications.start();
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
-                            v -> RegistryRoutes.create(v, store, config.registry(), logRequests),
+                            v -> routes(v, config, store, notifications),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -107,6 +133,46 @@ public final class BerthServer implements AutoCloseable {
                 .addKeyValue("storage", config.storage().driver() + ":" + config.storage().root())
                 .log("berth is serving");
         return server;
+    }
+
+    /** Every HTTP route: the registry under /v2/, the operator API under /api/. */
+    private static Router routes(Vertx vertx, BerthConfig config, RegistryStore store, NotificationService notifications) {
+        Router router = Router.router(vertx);
+        if (config.log().requests()) {
+            router.route().handler(new RequestLogHandler());
+        }
+        RegistryRoutes.mount(router, store, config.registry(), notifications);
+        ApiRoutes.mount(router, notifications);
+        Handler<RoutingContext> registryUnmatched = RegistryRoutes.unmatched();
+        Handler<RoutingContext> apiUnmatched = ApiRoutes.unmatched();
+        Handler<RoutingContext> unmatched = ctx -> (ctx.request().path().startsWith("/api/")
+                ? apiUnmatched : registryUnmatched).handle(ctx);
+        router.errorHandler(404, unmatched);
+        router.errorHandler(405, unmatched);
+        return router;
+    }
+
+    /** {@code state.database}, else {@code <storage.root>/state.db}, or memory with the in-memory driver. */
+    static String databaseLocation(BerthConfig config) {
+        if (!config.state().database().isEmpty()) {
+            return config.state().database();
+        }
+        if ("inmemory".equals(config.storage().driver())) {
+            return ":memory:";
+        }
+        return Path.of(config.storage().root(), "state.db").toString();
+    }
+
+    /** How events name this instance: the listen address, or this host's name when listening on all. */
+    private static String sourceAddr(String host, int port) {
+        if (!host.equals("0.0.0.0") && !host.equals("::")) {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName() + ":" + port;
+        } catch (IOException e) {
+            return "localhost:" + port;
+        }
     }
 
     private static StorageDriver createDriver(BerthConfig config) throws IOException {
@@ -158,6 +224,11 @@ public final class BerthServer implements AutoCloseable {
         return vertx;
     }
 
+    /** Events and their delivery; the deployer subscribes to its feed. */
+    public NotificationService notifications() {
+        return notifications;
+    }
+
     /** Stops accepting requests, lets in-flight ones finish (up to the shutdown timeout), then releases everything. */
     @Override
     public void close() {
@@ -175,11 +246,13 @@ public final class BerthServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.atWarn().setCause(e).log("HTTP servers did not stop within the shutdown timeout");
         }
+        notifications.close();
         try {
             vertx.close().await(grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.atWarn().setCause(e).log("shutdown did not finish cleanly");
         }
+        database.close();
         try {
             driver.close();
         } catch (IOException e) {

@@ -1,22 +1,80 @@
 package dev.berth.config;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The whole configuration. Every record fills its defaults in its compact constructor, so a
  * partial YAML file yields a complete config; {@code config/berth.yaml} documents each key.
  */
-public record BerthConfig(HttpConfig http, StorageConfig storage, RegistryConfig registry, LogConfig log) {
+public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
+                          NotificationsConfig notifications, LogConfig log) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
         storage = storage == null ? new StorageConfig(null, null, null, null) : storage;
+        state = state == null ? new StateConfig(null) : state;
         registry = registry == null ? new RegistryConfig(null, null, null) : registry;
+        notifications = notifications == null ? new NotificationsConfig(null, null) : notifications;
         log = log == null ? new LogConfig(null, null, null) : log;
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null);
+    }
+
+    /**
+     * The embedded database (webhook outbox, later the control plane). An empty {@code database}
+     * means {@code <storage.root>/state.db}, or an in-memory database with the in-memory driver;
+     * {@code :memory:} forces one.
+     */
+    public record StateConfig(String database) {
+        public StateConfig {
+            database = database == null ? "" : database;
+        }
+    }
+
+    /** Webhooks: where events go, and how long delivered ones are kept for inspection. */
+    public record NotificationsConfig(List<EndpointConfig> endpoints, Duration retention) {
+        public NotificationsConfig {
+            endpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
+            retention = retention == null ? Duration.ofDays(7) : retention;
+        }
+    }
+
+    /** One webhook endpoint. */
+    public record EndpointConfig(String name, String url, Map<String, String> headers, Duration timeout, String secret,
+                                 FilterConfig filter, BackoffConfig backoff, Integer maxAttempts, Integer batchSize,
+                                 Boolean disabled) {
+        public EndpointConfig {
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+            timeout = timeout == null ? Duration.ofSeconds(5) : timeout;
+            secret = secret == null ? "" : secret;
+            filter = filter == null ? new FilterConfig(null, null, null, null) : filter;
+            backoff = backoff == null ? new BackoffConfig(null, null) : backoff;
+            maxAttempts = maxAttempts == null ? 10 : maxAttempts;
+            batchSize = batchSize == null ? 10 : batchSize;
+            disabled = disabled == null ? Boolean.FALSE : disabled;
+        }
+    }
+
+    /** Which events an endpoint gets; empty lists mean any. */
+    public record FilterConfig(List<String> actions, List<String> mediaTypes, List<String> repositories, String preset) {
+        public FilterConfig {
+            actions = actions == null ? List.of() : List.copyOf(actions);
+            mediaTypes = mediaTypes == null ? List.of() : List.copyOf(mediaTypes);
+            repositories = repositories == null ? List.of() : List.copyOf(repositories);
+            preset = preset == null ? "" : preset;
+        }
+    }
+
+    /** Retry delays: doubling from {@code initial} up to {@code max}, each with random jitter. */
+    public record BackoffConfig(Duration initial, Duration max) {
+        public BackoffConfig {
+            initial = initial == null ? Duration.ofSeconds(1) : initial;
+            max = max == null ? Duration.ofMinutes(5) : max;
+        }
     }
 
     /** The HTTP listener. */

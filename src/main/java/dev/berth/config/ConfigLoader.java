@@ -234,11 +234,70 @@ public final class ConfigLoader {
         if (c.registry().cache().entries() < 0) {
             throw new ConfigException("registry.cache.entries: must not be negative");
         }
+        validateNotifications(c.notifications());
         if (!LOG_LEVELS.contains(c.log().level().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.level: expected one of trace, debug, info, warn, error, off");
         }
         if (!LOG_FORMATS.contains(c.log().format().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.format: expected text or json");
+        }
+    }
+
+    private static void validateNotifications(BerthConfig.NotificationsConfig n) {
+        positive("notifications.retention", n.retention());
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < n.endpoints().size(); i++) {
+            BerthConfig.EndpointConfig e = n.endpoints().get(i);
+            String key = "notifications.endpoints[" + i + "]";
+            if (e.name() == null || !e.name().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new ConfigException(key + ".name: required, letters, digits, '.', '_' or '-' (at most 64)");
+            }
+            if (!names.add(e.name())) {
+                throw new ConfigException(key + ".name: '" + e.name() + "' is used by another endpoint");
+            }
+            if (e.url() == null || e.url().isBlank()) {
+                throw new ConfigException(key + ".url: required");
+            }
+            try {
+                java.net.URI uri = new java.net.URI(e.url());
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                    throw new java.net.URISyntaxException(e.url(), "expected an absolute http:// or https:// URL");
+                }
+            } catch (java.net.URISyntaxException ex) {
+                throw new ConfigException(key + ".url: not an absolute http(s) URL: '" + e.url() + "'");
+            }
+            positive(key + ".timeout", e.timeout());
+            positive(key + ".backoff.initial", e.backoff().initial());
+            positive(key + ".backoff.max", e.backoff().max());
+            if (e.backoff().max().compareTo(e.backoff().initial()) < 0) {
+                throw new ConfigException(key + ".backoff.max: must not be less than backoff.initial");
+            }
+            if (e.maxAttempts() < 1) {
+                throw new ConfigException(key + ".maxAttempts: must be at least 1");
+            }
+            if (e.batchSize() < 1 || e.batchSize() > 1000) {
+                throw new ConfigException(key + ".batchSize: must be between 1 and 1000");
+            }
+            for (String action : e.filter().actions()) {
+                if (!dev.berth.notify.EventFilter.ACTIONS.contains(action)) {
+                    throw new ConfigException(key + ".filter.actions: unknown action '" + action
+                            + "' (expected push, pull, mount or delete)");
+                }
+            }
+            if (!e.filter().preset().isEmpty() && !dev.berth.notify.EventFilter.PRESETS.contains(e.filter().preset())) {
+                throw new ConfigException(key + ".filter.preset: unknown preset '" + e.filter().preset()
+                        + "' (expected " + dev.berth.notify.EventFilter.MANIFEST_PUSHED_BY_TAG + ")");
+            }
+            for (String glob : e.filter().repositories()) {
+                if (glob.isBlank() || !glob.matches("[a-z0-9._/*?-]+")) {
+                    throw new ConfigException(key + ".filter.repositories: not a repository glob: '" + glob + "'");
+                }
+            }
+            for (String header : e.headers().keySet()) {
+                if (!header.matches("[A-Za-z0-9-]+")) {
+                    throw new ConfigException(key + ".headers: not a header name: '" + header + "'");
+                }
+            }
         }
     }
 

@@ -125,7 +125,9 @@ class ConfigLoaderTest {
         BerthConfig expected = new BerthConfig(
                 new HttpConfig("127.0.0.1:6000", null, null),
                 new StorageConfig(null, null, null, new UploadsConfig(null, Duration.ofMinutes(5))),
+                null,
                 new RegistryConfig(null, false, new CacheConfig(null, 10)),
+                null,
                 new LogConfig("DEBUG", "json", null));
         assertEquals(expected, c);
     }
@@ -146,7 +148,14 @@ class ConfigLoaderTest {
                 new HttpConfig("[::1]:7000", Duration.ofMillis(1500), Duration.ZERO),
                 new StorageConfig("inmemory", "/data", new FilesystemConfig(false),
                         new UploadsConfig(Duration.ofHours(36), Duration.ofSeconds(90))),
+                new BerthConfig.StateConfig(":memory:"),
                 new RegistryConfig(DataSize.ofBytes(5000), false, new CacheConfig(DataSize.ofBytes(0), 0)),
+                new BerthConfig.NotificationsConfig(java.util.List.of(new BerthConfig.EndpointConfig("ci",
+                        "http://127.0.0.1:9/hook", Map.of("Authorization", "Bearer x"), Duration.ofSeconds(3), "s3cret",
+                        new BerthConfig.FilterConfig(java.util.List.of("push"), java.util.List.of(),
+                                java.util.List.of("team/**"), "manifest-pushed-by-tag"),
+                        new BerthConfig.BackoffConfig(Duration.ofMillis(100), Duration.ofSeconds(2)), 3, 5, false)),
+                        Duration.ofDays(2)),
                 new LogConfig("warn", "json", false));
         assertEquals(custom, loadYaml(loader.toYaml(custom)));
         assertEquals(BerthConfig.defaults(), loadYaml(loader.toYaml(BerthConfig.defaults())));
@@ -184,7 +193,9 @@ class ConfigLoaderTest {
                 new HttpConfig("127.0.0.1:8080", null, null),
                 new StorageConfig(null, "/var/lib/berth", new FilesystemConfig(false),
                         new UploadsConfig(Duration.ofMinutes(30), null)),
+                null,
                 new RegistryConfig(DataSize.ofMebibytes(1), null, null),
+                null,
                 null);
         assertEquals(expected, loader.load(null, false, env, Map.of()));
     }

@@ -45,6 +45,9 @@ public final class StoreChecker {
             if (file.getFileName().toString().startsWith("#tmp-")) {
                 continue; // a write interrupted before its atomic rename: invisible to Berth
             }
+            if (!key.startsWith("registry/")) {
+                continue; // the state database and its journal are SQLite's business
+            }
             Matcher m;
             if ((m = BLOB.matcher(key)).matches()) {
                 if (!m.group(3).startsWith(m.group(2))) {

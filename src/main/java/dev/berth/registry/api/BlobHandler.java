@@ -5,6 +5,7 @@ import dev.berth.registry.RepositoryName;
 import dev.berth.registry.store.BlobInfo;
 import dev.berth.registry.store.BlobReader;
 import dev.berth.registry.store.BlobStore;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -16,10 +17,12 @@ import java.util.Map;
 final class BlobHandler {
     private final BlobStore blobs;
     private final boolean deleteEnabled;
+    private final RegistryEvents events;
 
-    BlobHandler(BlobStore blobs, boolean deleteEnabled) {
+    BlobHandler(BlobStore blobs, boolean deleteEnabled, RegistryEvents events) {
         this.blobs = blobs;
         this.deleteEnabled = deleteEnabled;
+        this.events = events;
     }
 
     /**
@@ -34,11 +37,11 @@ final class BlobHandler {
                 ctx.fail(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
                 return;
             }
-            serve(ctx, found.get());
+            serve(ctx, repo, found.get());
         }).onFailure(ctx::fail);
     }
 
-    private void serve(RoutingContext ctx, BlobInfo blob) {
+    private void serve(RoutingContext ctx, RepositoryName repo, BlobInfo blob) {
         HttpServerResponse response = ctx.response();
         String digest = blob.digest().toString();
         long size = blob.size();
@@ -70,6 +73,12 @@ final class BlobHandler {
             response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length)).end();
             return;
         }
+        events.blobPulled(ctx, repo, blob).onSuccess(v -> send(ctx, blob, range, offset, length)).onFailure(ctx::fail);
+    }
+
+    private void send(RoutingContext ctx, BlobInfo blob, ByteRange range, long offset, long length) {
+        HttpServerResponse response = ctx.response();
+        String digest = blob.digest().toString();
         if (blobs.hasLocalFiles(blob.digest())) {
             blobs.openLocal(blob.digest()).onSuccess(channel -> response.sendFile(channel, offset, length)
                     .onComplete(ar -> {
@@ -133,12 +142,12 @@ final class BlobHandler {
         }
         RepositoryName repo = RequestValues.repository(ctx);
         Digest digest = RequestValues.pathDigest(ctx);
-        blobs.unlink(repo, digest).onSuccess(removed -> {
+        blobs.unlink(repo, digest).compose(removed -> {
             if (!removed) {
-                ctx.fail(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
-                return;
+                return Future.failedFuture(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
             }
-            ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
-        }).onFailure(ctx::fail);
+            return events.blobDeleted(ctx, repo, digest);
+        }).onSuccess(v -> ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end())
+                .onFailure(ctx::fail);
     }
 }

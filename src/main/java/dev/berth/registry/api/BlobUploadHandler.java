@@ -29,10 +29,12 @@ import java.util.function.Function;
 final class BlobUploadHandler {
     private final UploadStore uploads;
     private final BlobStore blobs;
+    private final RegistryEvents events;
 
-    BlobUploadHandler(UploadStore uploads, BlobStore blobs) {
+    BlobUploadHandler(UploadStore uploads, BlobStore blobs, RegistryEvents events) {
         this.uploads = uploads;
         this.blobs = blobs;
+        this.events = events;
     }
 
     /** POST: mount, monolithic upload, or a new session. */
@@ -47,11 +49,14 @@ final class BlobUploadHandler {
             String from = request.getParam("from");
             boolean fromValid = from == null || RepositoryName.isValid(from);
             if (mountDigest.isPresent() && fromValid) {
-                blobs.mount(repo, mountDigest.get(), Optional.ofNullable(from).map(RepositoryName::of))
+                Optional<RepositoryName> source = Optional.ofNullable(from).map(RepositoryName::of);
+                blobs.mount(repo, mountDigest.get(), source)
                         .onSuccess(mounted -> {
                             if (mounted.isPresent()) {
                                 body.resume();
-                                created(ctx, repo, mounted.get());
+                                events.blobMounted(ctx, repo, mounted.get(), source)
+                                        .onSuccess(v -> created(ctx, repo, mounted.get()))
+                                        .onFailure(ctx::fail);
                             } else {
                                 newSession(ctx, body, repo);
                             }
@@ -244,7 +249,8 @@ final class BlobUploadHandler {
                 .recover(err -> err instanceof DigestMismatchException
                         ? uploads.cancel(upload).compose(v -> Future.failedFuture(err))
                         : Future.failedFuture(err))
-                .map(blob -> () -> created(ctx, upload.repository(), blob));
+                .compose(blob -> events.blobPushed(ctx, upload.repository(), blob)
+                        .map(v -> (Runnable) () -> created(ctx, upload.repository(), blob)));
     }
 
     /**

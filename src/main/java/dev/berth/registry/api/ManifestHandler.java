@@ -19,6 +19,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** {@code GET}/{@code HEAD}/{@code PUT}/{@code DELETE /v2/<name>/manifests/<reference>}. */
 final class ManifestHandler {
@@ -29,12 +30,15 @@ final class ManifestHandler {
     private final TagStore tags;
     private final long maxManifestBytes;
     private final boolean deleteEnabled;
+    private final RegistryEvents events;
 
-    ManifestHandler(ManifestStore manifests, TagStore tags, long maxManifestBytes, boolean deleteEnabled) {
+    ManifestHandler(ManifestStore manifests, TagStore tags, long maxManifestBytes, boolean deleteEnabled,
+                    RegistryEvents events) {
         this.manifests = manifests;
         this.tags = tags;
         this.maxManifestBytes = maxManifestBytes;
         this.deleteEnabled = deleteEnabled;
+        this.events = events;
     }
 
     /** GET and HEAD, with Accept negotiation. */
@@ -51,7 +55,7 @@ final class ManifestHandler {
                 return Future.succeededFuture(m);
             }
             return fallbackForIndex(repo, ref, m, accepted);
-        }).onSuccess(m -> send(ctx, m)).onFailure(ctx::fail);
+        }).onSuccess(m -> send(ctx, repo, ref, m)).onFailure(ctx::fail);
     }
 
     /**
@@ -77,7 +81,8 @@ final class ManifestHandler {
         return Future.failedFuture(notAcceptable);
     }
 
-    private static void send(RoutingContext ctx, StoredManifest m) {
+    /** HEAD and 304 answers at once; a GET that sends the manifest is a pull, recorded first. */
+    private void send(RoutingContext ctx, RepositoryName repo, Reference ref, StoredManifest m) {
         HttpServerResponse response = ctx.response();
         String digest = m.digest().toString();
         response.putHeader(HttpHeaders.CONTENT_TYPE, m.mediaType())
@@ -90,9 +95,12 @@ final class ManifestHandler {
         response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(m.bytes().length));
         if (ctx.request().method() == HttpMethod.HEAD) {
             response.end();
-        } else {
-            response.end(Buffer.buffer(m.bytes()));
+            return;
         }
+        Optional<Tag> tag = ref instanceof Reference.ByTag byTag ? Optional.of(byTag.tag()) : Optional.empty();
+        events.manifestPulled(ctx, repo, m, tag)
+                .onSuccess(v -> response.end(Buffer.buffer(m.bytes())))
+                .onFailure(ctx::fail);
     }
 
     /** PUT by tag or digest, with optional repeated {@code ?tag=}. */
@@ -109,6 +117,7 @@ final class ManifestHandler {
         String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
         readBody(body, request.getHeader(HttpHeaders.CONTENT_LENGTH), maxManifestBytes)
                 .compose(bytes -> manifests.put(repo, ref, extraTags, bytes, contentType))
+                .compose(result -> events.manifestPushed(ctx, repo, result).map(v -> result))
                 .onSuccess(result -> created(ctx, repo, result, !extraTags.isEmpty()))
                 .onFailure(ctx::fail);
     }
@@ -165,13 +174,15 @@ final class ManifestHandler {
         Future<Boolean> deleted = ref instanceof Reference.ByTag byTag
                 ? tags.untag(repo, byTag.tag())
                 : manifests.delete(repo, ((Reference.ByDigest) ref).digest());
-        deleted.onSuccess(found -> {
+        deleted.compose(found -> {
             if (!found) {
-                ctx.fail(unknown(ref));
-                return;
+                return Future.failedFuture(unknown(ref));
             }
-            ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
-        }).onFailure(ctx::fail);
+            return ref instanceof Reference.ByTag byTag
+                    ? events.tagDeleted(ctx, repo, byTag.tag())
+                    : events.manifestDeleted(ctx, repo, ((Reference.ByDigest) ref).digest());
+        }).onSuccess(v -> ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end())
+                .onFailure(ctx::fail);
     }
 
     private static RegistryException unknown(Reference ref) {

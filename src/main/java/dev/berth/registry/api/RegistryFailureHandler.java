@@ -44,6 +44,7 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
             ctx.request().connection().close();
             return;
         }
+        response.putHeader(RegistryHeaders.API_VERSION, RegistryHeaders.API_VERSION_VALUE);
         failure.headers().forEach(response::putHeader);
         HttpServerRequest request = ctx.request();
         // A body we did not read would be taken for the next request. Small leftovers are read and

@@ -1,8 +1,8 @@
 package dev.berth.registry.api;
 
 import dev.berth.config.BerthConfig.RegistryConfig;
+import dev.berth.notify.NotificationService;
 import dev.berth.registry.store.RegistryStore;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 
@@ -17,23 +17,24 @@ public final class RegistryRoutes {
     private RegistryRoutes() {
     }
 
-    public static Router create(Vertx vertx, RegistryStore store, RegistryConfig config, boolean logRequests) {
-        Router router = Router.router(vertx);
+    /**
+     * The registry's routes on {@code router}, which the caller may share with other route tables
+     * (they must not claim {@code /v2/}).
+     */
+    public static void mount(Router router, RegistryStore store, RegistryConfig config, NotificationService notifications) {
         RegistryFailureHandler failures = new RegistryFailureHandler();
-        BlobHandler blobs = new BlobHandler(store.blobs(), config.deleteEnabled());
-        BlobUploadHandler uploads = new BlobUploadHandler(store.uploads(), store.blobs());
+        RegistryEvents events = new RegistryEvents(notifications.outbox(), notifications.source());
+        BlobHandler blobs = new BlobHandler(store.blobs(), config.deleteEnabled(), events);
+        BlobUploadHandler uploads = new BlobUploadHandler(store.uploads(), store.blobs(), events);
         ManifestHandler manifests = new ManifestHandler(store.manifests(), store.tags(),
-                config.maxManifestSize().bytes(), config.deleteEnabled());
+                config.maxManifestSize().bytes(), config.deleteEnabled(), events);
         ListingHandler listings = new ListingHandler(store.tags(), store.catalog());
         ReferrersHandler referrers = new ReferrersHandler(store.manifests());
 
-        router.route().handler(ctx -> {
+        router.route("/v2/*").handler(ctx -> {
             ctx.response().putHeader(RegistryHeaders.API_VERSION, RegistryHeaders.API_VERSION_VALUE);
             ctx.next();
         });
-        if (logRequests) {
-            router.route().handler(new RequestLogHandler());
-        }
 
         router.routeWithRegex(HttpMethod.GET, "/v2/?").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end("{}"));
@@ -61,9 +62,11 @@ public final class RegistryRoutes {
 
         router.routeWithRegex(HttpMethod.GET, NAME + "/referrers/(?<digest>[^/]+)").handler(referrers::list);
 
-        router.route().failureHandler(failures);
-        router.errorHandler(404, failures);
-        router.errorHandler(405, failures);
-        return router;
+        router.route("/v2/*").failureHandler(failures);
+    }
+
+    /** The answer for requests no route took: the registry's error format under /v2/, JSON elsewhere. */
+    public static io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> unmatched() {
+        return new RegistryFailureHandler();
     }
 }

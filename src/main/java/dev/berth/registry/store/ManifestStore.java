@@ -140,7 +140,7 @@ public final class ManifestStore {
                     tags.tag(repo, tag, digest);
                 }
                 return new PutManifestResult(digest, List.copyOf(toTag),
-                        manifest.subject() == null ? null : manifest.subject().digest());
+                        manifest.subject() == null ? null : manifest.subject().digest(), manifest, bytes.length);
             });
         });
     }

@@ -1,0 +1,72 @@
+package dev.berth.app;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** The CLI's view of a Berth server's /api/: JSON in, JSON out, errors as readable messages. */
+final class ApiClient {
+    /** A request the server refused or could not be reached; the message is for the user. */
+    static final class ApiError extends Exception {
+        ApiError(String message) {
+            super(message);
+        }
+    }
+
+    private final String server;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    ApiClient(String server) {
+        this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+    }
+
+    JsonObject get(String pathAndQuery) throws ApiError {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).GET());
+    }
+
+    JsonObject post(String path) throws ApiError {
+        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    private URI uri(String path) throws ApiError {
+        try {
+            return URI.create(server + path);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError("not a server URL: " + server);
+        }
+    }
+
+    private JsonObject send(HttpRequest.Builder request) throws ApiError {
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (ConnectException e) {
+            throw new ApiError("cannot reach berth at " + server + " (is it running? --server or BERTH_SERVER)");
+        } catch (IOException e) {
+            throw new ApiError("request to " + server + " failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError("interrupted");
+        }
+        JsonObject body;
+        try {
+            body = new JsonObject(response.body());
+        } catch (RuntimeException e) {
+            throw new ApiError("unexpected answer from " + server + " (HTTP " + response.statusCode() + ")");
+        }
+        if (response.statusCode() / 100 != 2) {
+            JsonObject error = body.getJsonObject("error", new JsonObject());
+            String field = error.getString("field");
+            throw new ApiError(error.getString("message", "HTTP " + response.statusCode())
+                    + (field == null ? "" : " (field: " + field + ")"));
+        }
+        return body;
+    }
+}
