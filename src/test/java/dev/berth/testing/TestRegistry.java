@@ -23,13 +23,21 @@ public final class TestRegistry implements AutoCloseable {
 
     /** Starts a server on {@code storage} with the given extra config overrides (dotted keys). */
     public static TestRegistry start(Path storage, Map<String, String> overrides) throws IOException {
+        return start(storage, null, overrides);
+    }
+
+    /**
+     * Starts a server on {@code storage} with a YAML configuration file (for lists such as webhook
+     * endpoints) and overrides; listen address, storage and quiet logging are always overridden.
+     */
+    public static TestRegistry start(Path storage, Path configFile, Map<String, String> overrides) throws IOException {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("http.listen", "127.0.0.1:0");
         all.put("storage.root", storage.toString());
         all.put("log.requests", "false");
         all.put("http.shutdownTimeout", "2s");
         all.putAll(overrides);
-        BerthConfig config = new ConfigLoader().load(null, false, Map.of(), all);
+        BerthConfig config = new ConfigLoader().load(configFile, configFile != null, Map.of(), all);
         return new TestRegistry(BerthServer.start(config), storage);
     }
 
