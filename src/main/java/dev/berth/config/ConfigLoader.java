@@ -260,7 +260,8 @@ public final class ConfigLoader {
             }
             try {
                 java.net.URI uri = new java.net.URI(e.url());
-                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+                if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
                     throw new java.net.URISyntaxException(e.url(), "expected an absolute http:// or https:// URL");
                 }
             } catch (java.net.URISyntaxException ex) {

@@ -72,8 +72,8 @@ public final class EventFeed {
 
         void wake() {
             context.runOnContext(v -> {
-                if (stopped) {
-                    return;
+                if (stopped || retryMs > 0) {
+                    return; // a failed handler is waiting out its backoff; new events queue behind it
                 }
                 if (running) {
                     wakeAgain = true;
@@ -197,11 +197,10 @@ public final class EventFeed {
         }
         outbox.addSubscriberInterest(name, filter);
         return database.transaction(c -> {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO notify_subscription (name, cursor)"
-                    + " SELECT ?, COALESCE(MAX(seq), 0) FROM notify_event WHERE NOT EXISTS"
-                    + " (SELECT 1 FROM notify_subscription WHERE name = ?)")) {
+            // A first subscription starts at the end of the log; a known one keeps its cursor.
+            try (PreparedStatement p = c.prepareStatement("INSERT OR IGNORE INTO notify_subscription (name, cursor)"
+                    + " SELECT ?, COALESCE(MAX(seq), 0) FROM notify_event")) {
                 p.setString(1, name);
-                p.setString(2, name);
                 p.executeUpdate();
             }
             try (PreparedStatement p = c.prepareStatement("SELECT cursor FROM notify_subscription WHERE name = ?")) {

@@ -182,9 +182,10 @@ public final class Outbox {
 
     /**
      * The next deliveries for {@code endpoint} in event order, up to {@code max}: the oldest pending
-     * one and those after it that are due no later. Empty when nothing is pending.
+     * one and those after it that are due by then (or already due now). Empty when nothing is pending.
      */
     Future<Batch> nextBatch(String endpoint, int max) {
+        long now = System.currentTimeMillis();
         return database.transaction(c -> {
             List<Long> ids = new ArrayList<>();
             List<String> json = new ArrayList<>();
@@ -201,8 +202,8 @@ public final class Outbox {
                         long due = rs.getLong(3);
                         if (ids.isEmpty()) {
                             dueAt = due;
-                        } else if (due > dueAt) {
-                            break; // keep the batch to deliveries due together with the head
+                        } else if (due > Math.max(dueAt, now)) {
+                            break; // not due yet: it waits for its own retry time
                         }
                         ids.add(rs.getLong(1));
                         attempts.add(rs.getInt(2));
