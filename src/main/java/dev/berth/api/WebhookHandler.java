@@ -3,16 +3,20 @@ package dev.berth.api;
 import dev.berth.notify.Delivery;
 import dev.berth.notify.EndpointHealth;
 import dev.berth.notify.NotificationService;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * {@code GET /api/webhooks} (endpoints and their health), {@code GET /api/webhooks/deliveries}
- * ({@code endpoint}, {@code status}, {@code limit}) and
+ * {@code GET /api/webhooks} (endpoints and their health; URLs without credentials or query),
+ * {@code GET /api/webhooks/deliveries} ({@code endpoint}, {@code status}, {@code limit}, and
+ * {@code before} to page back) and
  * {@code POST /api/webhooks/deliveries/{id}/redeliver}.
  */
 final class WebhookHandler {
@@ -31,7 +35,7 @@ final class WebhookHandler {
             for (EndpointHealth e : endpoints) {
                 list.add(new JsonObject()
                         .put("name", e.name())
-                        .put("url", e.url())
+                        .put("url", redacted(e.url()))
                         .put("disabled", e.disabled())
                         .put("backlog", e.backlog())
                         .put("failed", e.failed())
@@ -44,27 +48,17 @@ final class WebhookHandler {
     }
 
     void deliveries(RoutingContext ctx) {
-        Optional<String> endpoint = Optional.ofNullable(ctx.request().getParam("endpoint"));
+        Optional<String> endpoint = param(ctx, "endpoint");
         if (endpoint.isPresent() && !notifications.hasEndpoint(endpoint.get())) {
             throw ApiException.invalid("endpoint", "no endpoint named '" + endpoint.get() + "'");
         }
-        Optional<String> status = Optional.ofNullable(ctx.request().getParam("status"));
+        Optional<String> status = param(ctx, "status");
         if (status.isPresent() && !STATUSES.contains(status.get())) {
             throw ApiException.invalid("status", "status must be one of pending, delivered, failed");
         }
-        int limit = 100;
-        String limitParam = ctx.request().getParam("limit");
-        if (limitParam != null) {
-            try {
-                limit = Integer.parseInt(limitParam);
-            } catch (NumberFormatException e) {
-                limit = -1;
-            }
-            if (limit < 1 || limit > MAX_LIMIT) {
-                throw ApiException.invalid("limit", "limit must be a number from 1 to " + MAX_LIMIT);
-            }
-        }
-        notifications.outbox().deliveries(endpoint, status, limit).onSuccess(list -> {
+        int limit = param(ctx, "limit").map(l -> number(l, "limit", 1, MAX_LIMIT)).orElse(100L).intValue();
+        Optional<Long> before = param(ctx, "before").map(b -> number(b, "before", 1, Long.MAX_VALUE));
+        notifications.outbox().deliveries(endpoint, status, before, limit).onSuccess(list -> {
             JsonArray array = new JsonArray();
             for (Delivery d : list) {
                 array.add(new JsonObject()
@@ -96,14 +90,47 @@ final class WebhookHandler {
         } catch (NumberFormatException e) {
             throw ApiException.invalid("id", "delivery id must be a number");
         }
-        notifications.outbox().redeliver(id).onSuccess(endpoint -> {
+        notifications.outbox().endpointOf(id).compose(endpoint -> {
             if (endpoint.isEmpty()) {
-                ctx.fail(ApiException.notFound("id", "no delivery " + id));
-                return;
+                return Future.failedFuture(ApiException.notFound("id", "no delivery " + id));
             }
+            if (!notifications.delivers(endpoint.get())) {
+                return Future.failedFuture(new ApiException(409, "EndpointInactive", "endpoint '" + endpoint.get()
+                        + "' is disabled or no longer configured: nothing would deliver it", "id"));
+            }
+            return notifications.outbox().redeliver(id);
+        }).onSuccess(endpoint -> {
             ctx.response().setStatusCode(202);
-            json(ctx, new JsonObject().put("id", id).put("endpoint", endpoint.get()).put("status", Delivery.PENDING));
+            json(ctx, new JsonObject().put("id", id).put("endpoint", endpoint.orElse(null)).put("status", Delivery.PENDING));
         }).onFailure(ctx::fail);
+    }
+
+    /** A query parameter; an empty one counts as absent ({@code ?endpoint=&status=failed}). */
+    private static Optional<String> param(RoutingContext ctx, String name) {
+        return Optional.ofNullable(ctx.request().getParam(name)).filter(v -> !v.isEmpty());
+    }
+
+    private static long number(String text, String field, long min, long max) {
+        try {
+            long n = Long.parseLong(text);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ApiException.invalid(field, field + " must be a number from " + min + " to " + max);
+    }
+
+    /** An endpoint URL without what may be a secret: user info and the query. */
+    static String redacted(String url) {
+        try {
+            URI u = new URI(url);
+            return new URI(u.getScheme(), null, u.getHost() == null ? u.getRawAuthority() : u.getHost(), u.getPort(),
+                    u.getPath(), null, null).toString() + (u.getRawQuery() == null ? "" : "?…");
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return "(unparsable URL)";
+        }
     }
 
     private static String time(long epochMillis) {

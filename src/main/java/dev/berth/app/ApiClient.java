@@ -27,18 +27,18 @@ final class ApiClient {
     }
 
     JsonObject get(String pathAndQuery) throws ApiError {
-        return send(HttpRequest.newBuilder(uri(pathAndQuery)).GET());
+        return send(builder(pathAndQuery).GET());
     }
 
     JsonObject post(String path) throws ApiError {
-        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+        return send(builder(path).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
-    private URI uri(String path) throws ApiError {
+    private HttpRequest.Builder builder(String path) throws ApiError {
         try {
-            return URI.create(server + path);
+            return HttpRequest.newBuilder(URI.create(server + path));
         } catch (IllegalArgumentException e) {
-            throw new ApiError("not a server URL: " + server);
+            throw new ApiError("not a server URL: " + server + " (expected e.g. http://127.0.0.1:5000)");
         }
     }
 
@@ -50,7 +50,8 @@ final class ApiClient {
         } catch (ConnectException e) {
             throw new ApiError("cannot reach berth at " + server + " (is it running? --server or BERTH_SERVER)");
         } catch (IOException e) {
-            throw new ApiError("request to " + server + " failed: " + e.getMessage());
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new ApiError("request to " + server + " failed: " + cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiError("interrupted");

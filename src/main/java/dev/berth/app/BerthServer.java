@@ -16,6 +16,7 @@ import dev.berth.storage.ValidatingStorageDriver;
 import dev.berth.storage.filesystem.FilesystemDriver;
 import dev.berth.storage.inmemory.InMemoryDriver;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
@@ -34,6 +35,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +72,16 @@ public final class BerthServer implements AutoCloseable {
 
     /** Starts everything and returns once the server listens. */
     public static BerthServer start(BerthConfig config) throws IOException {
+        return start(config, notifications -> Future.succeededFuture());
+    }
+
+    /**
+     * Like {@link #start(BerthConfig)}, calling {@code beforeServing} (and waiting for its future)
+     * after notifications are ready and before the first request is accepted: where in-process
+     * subscribers attach to the event feed so that they miss nothing.
+     */
+    public static BerthServer start(BerthConfig config, Function<NotificationService, Future<?>> beforeServing)
+            throws IOException {
         int loops = Math.max(2, Runtime.getRuntime().availableProcessors());
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 .setEventLoopPoolSize(loops)
@@ -118,6 +130,12 @@ public final class BerthServer implements AutoCloseable {
                 .setTcpNoDelay(true);
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
         notifications.start();
+        try {
+            beforeServing.apply(notifications).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            server.close();
+            throw new IOException("start-up of event subscribers failed: " + e.getMessage(), e);
+        }
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
                             v -> routes(v, config, store, notifications),

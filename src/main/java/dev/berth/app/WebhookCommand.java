@@ -14,10 +14,12 @@ import picocli.CommandLine.Parameters;
 @Command(name = "webhook", mixinStandardHelpOptions = true,
         description = "Inspect webhook endpoints and deliveries, and redeliver parked events.",
         subcommands = {WebhookCommand.Ls.class, WebhookCommand.Deliveries.class, WebhookCommand.Redeliver.class})
-final class WebhookCommand implements Runnable {
+final class WebhookCommand implements Callable<Integer> {
+    /** Without a subcommand: the usage, as a usage error. */
     @Override
-    public void run() {
-        new picocli.CommandLine(this).usage(System.out);
+    public Integer call() {
+        new picocli.CommandLine(this).usage(System.err);
+        return 2;
     }
 
     /** Options every client command shares. */

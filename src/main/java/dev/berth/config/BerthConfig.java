@@ -3,6 +3,7 @@ package dev.berth.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The whole configuration. Every record fills its defaults in its compact constructor, so a
@@ -61,6 +62,12 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
 
     /** Which events an endpoint gets; empty lists mean any. */
     public record FilterConfig(List<String> actions, List<String> mediaTypes, List<String> repositories, String preset) {
+        /** The event actions a filter may name. */
+        public static final Set<String> ACTIONS = Set.of("push", "pull", "mount", "delete");
+        /** Ready-made filters: manifests pushed by tag (what deployments follow). */
+        public static final String MANIFEST_PUSHED_BY_TAG = "manifest-pushed-by-tag";
+        public static final Set<String> PRESETS = Set.of(MANIFEST_PUSHED_BY_TAG);
+
         public FilterConfig {
             actions = actions == null ? List.of() : List.copyOf(actions);
             mediaTypes = mediaTypes == null ? List.of() : List.copyOf(mediaTypes);

@@ -16,11 +16,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -245,7 +248,7 @@ public final class ConfigLoader {
 
     private static void validateNotifications(BerthConfig.NotificationsConfig n) {
         positive("notifications.retention", n.retention());
-        Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         for (int i = 0; i < n.endpoints().size(); i++) {
             BerthConfig.EndpointConfig e = n.endpoints().get(i);
             String key = "notifications.endpoints[" + i + "]";
@@ -259,12 +262,15 @@ public final class ConfigLoader {
                 throw new ConfigException(key + ".url: required");
             }
             try {
-                java.net.URI uri = new java.net.URI(e.url());
+                URI uri = new URI(e.url());
                 String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-                if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-                    throw new java.net.URISyntaxException(e.url(), "expected an absolute http:// or https:// URL");
+                // The authority, not getHost(): host names with '_' (compose service names) have no "host" to java.net.URI.
+                String authority = uri.getRawAuthority();
+                if (!(scheme.equals("http") || scheme.equals("https")) || authority == null || authority.isEmpty()
+                        || authority.startsWith(":")) {
+                    throw new URISyntaxException(e.url(), "expected an absolute http:// or https:// URL");
                 }
-            } catch (java.net.URISyntaxException ex) {
+            } catch (URISyntaxException ex) {
                 throw new ConfigException(key + ".url: not an absolute http(s) URL: '" + e.url() + "'");
             }
             positive(key + ".timeout", e.timeout());
@@ -280,23 +286,27 @@ public final class ConfigLoader {
                 throw new ConfigException(key + ".batchSize: must be between 1 and 1000");
             }
             for (String action : e.filter().actions()) {
-                if (!dev.berth.notify.EventFilter.ACTIONS.contains(action)) {
+                if (!BerthConfig.FilterConfig.ACTIONS.contains(action)) {
                     throw new ConfigException(key + ".filter.actions: unknown action '" + action
                             + "' (expected push, pull, mount or delete)");
                 }
             }
-            if (!e.filter().preset().isEmpty() && !dev.berth.notify.EventFilter.PRESETS.contains(e.filter().preset())) {
+            if (!e.filter().preset().isEmpty() && !BerthConfig.FilterConfig.PRESETS.contains(e.filter().preset())) {
                 throw new ConfigException(key + ".filter.preset: unknown preset '" + e.filter().preset()
-                        + "' (expected " + dev.berth.notify.EventFilter.MANIFEST_PUSHED_BY_TAG + ")");
+                        + "' (expected " + BerthConfig.FilterConfig.MANIFEST_PUSHED_BY_TAG + ")");
             }
             for (String glob : e.filter().repositories()) {
                 if (glob.isBlank() || !glob.matches("[a-z0-9._/*?-]+")) {
                     throw new ConfigException(key + ".filter.repositories: not a repository glob: '" + glob + "'");
                 }
             }
-            for (String header : e.headers().keySet()) {
-                if (!header.matches("[A-Za-z0-9-]+")) {
-                    throw new ConfigException(key + ".headers: not a header name: '" + header + "'");
+            for (Map.Entry<String, String> header : e.headers().entrySet()) {
+                if (!header.getKey().matches("[A-Za-z0-9-]+")) {
+                    throw new ConfigException(key + ".headers: not a header name: '" + header.getKey() + "'");
+                }
+                if (header.getValue() == null || !header.getValue().matches("[\\x20-\\x7e\\t]*")) {
+                    throw new ConfigException(key + ".headers." + header.getKey()
+                            + ": a header value must be printable ASCII on one line");
                 }
             }
         }

@@ -17,14 +17,20 @@ public final class Durations {
         if (!m.matches()) {
             throw new IllegalArgumentException("not a duration: '" + text + "' (examples: 250ms, 30s, 10m, 168h, 7d)");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            Duration d = switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+            d.toMillis(); // must be usable as milliseconds everywhere
+            return d;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("duration too large: '" + text + "'");
+        }
     }
 
     /** The shortest exact spelling of {@code d} in the units {@link #parse} accepts. */

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.sqlite.SQLiteConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,12 +36,18 @@ public final class Database implements AutoCloseable {
     private final Vertx vertx;
     private final Connection connection;
     private final ExecutorService thread;
+    /** A read-only connection on its own thread for slow queries; null for an in-memory database. */
+    private final Connection reader;
+    private final ExecutorService readerThread;
     private volatile boolean closed;
 
-    private Database(Vertx vertx, Connection connection, ExecutorService thread) {
+    private Database(Vertx vertx, Connection connection, ExecutorService thread, Connection reader,
+                     ExecutorService readerThread) {
         this.vertx = vertx;
         this.connection = connection;
         this.thread = thread;
+        this.reader = reader;
+        this.readerThread = readerThread;
     }
 
     /**
@@ -59,12 +66,25 @@ public final class Database implements AutoCloseable {
             s.execute("PRAGMA busy_timeout=5000");
         }
         migrate(c, migrations);
-        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "berth-db");
+        Connection reader = null;
+        ExecutorService readerThread = null;
+        if (!":memory:".equals(location)) {
+            SQLiteConfig readOnly = new SQLiteConfig();
+            readOnly.setReadOnly(true);
+            readOnly.setBusyTimeout(5000);
+            reader = readOnly.createConnection("jdbc:sqlite:" + location);
+            reader.setAutoCommit(false);
+            readerThread = thread("berth-db-read");
+        }
+        return new Database(vertx, c, thread("berth-db"), reader, readerThread);
+    }
+
+    private static ExecutorService thread(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
-        return new Database(vertx, c, thread);
     }
 
     private static void migrate(Connection c, List<Migration> migrations) throws SQLException {
@@ -112,17 +132,30 @@ public final class Database implements AutoCloseable {
 
     /**
      * Runs {@code work} in one transaction on the database thread; commits when it returns, rolls
-     * back when it throws. The future completes on the calling Vert.x context (or on the database
-     * thread when called from outside Vert.x).
+     * back when it throws. The future completes on the calling Vert.x context (a caller outside
+     * Vert.x gets a new one).
      */
     public <T> Future<T> transaction(Work<T> work) {
+        return submit(thread, connection, work);
+    }
+
+    /**
+     * Runs read-only {@code work} on a second connection and thread, so that a slow query (operator
+     * listings over a large backlog) never delays the writers. It sees everything committed before
+     * it started. With an in-memory database it runs on the database thread.
+     */
+    public <T> Future<T> read(Work<T> work) {
+        return reader == null ? submit(thread, connection, work) : submit(readerThread, reader, work);
+    }
+
+    private <T> Future<T> submit(ExecutorService on, Connection c, Work<T> work) {
         Context context = vertx.getOrCreateContext();
         Promise<T> promise = Promise.promise();
         try {
-            thread.execute(() -> {
+            on.execute(() -> {
                 T result;
                 try {
-                    result = inTransaction(work);
+                    result = inTransaction(c, work);
                 } catch (Throwable t) {
                     context.runOnContext(v -> promise.fail(t));
                     return;
@@ -135,9 +168,9 @@ public final class Database implements AutoCloseable {
         return promise.future();
     }
 
-    /** Blocking form of {@link #transaction}, for the database thread's own callers and for tests. */
+    /** Blocking form of {@link #transaction}, for tests and start-up code; never call it on the database thread. */
     public <T> T transactionBlocking(Work<T> work) throws Exception {
-        java.util.concurrent.Future<T> f = thread.submit(() -> inTransaction(work));
+        java.util.concurrent.Future<T> f = thread.submit(() -> inTransaction(connection, work));
         try {
             return f.get();
         } catch (java.util.concurrent.ExecutionException e) {
@@ -145,17 +178,17 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private <T> T inTransaction(Work<T> work) throws Exception {
+    private <T> T inTransaction(Connection c, Work<T> work) throws Exception {
         if (closed) {
             throw new IllegalStateException("database is closed");
         }
         try {
-            T result = work.run(connection);
-            connection.commit();
+            T result = work.run(c);
+            c.commit();
             return result;
         } catch (Throwable t) {
             try {
-                connection.rollback();
+                c.rollback();
             } catch (SQLException rollback) {
                 t.addSuppressed(rollback);
             }
@@ -163,24 +196,29 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the database thread without a transaction of its own (for batching writers). */
-    void execute(Runnable task) {
-        thread.execute(task);
-    }
-
     @Override
     public void close() {
         closed = true;
-        thread.shutdown();
-        try {
-            thread.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (ExecutorService t : new ExecutorService[] {thread, readerThread}) {
+            if (t == null) {
+                continue;
+            }
+            t.shutdown();
+            try {
+                t.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            LOG.atWarn().setCause(e).log("closing the database failed");
+        for (Connection c : new Connection[] {reader, connection}) {
+            if (c == null) {
+                continue;
+            }
+            try {
+                c.close();
+            } catch (SQLException e) {
+                LOG.atWarn().setCause(e).log("closing the database failed");
+            }
         }
     }
 }

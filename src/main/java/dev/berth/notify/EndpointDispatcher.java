@@ -1,7 +1,6 @@
 package dev.berth.notify;
 
 import dev.berth.config.BerthConfig.EndpointConfig;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -11,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,19 +26,14 @@ final class EndpointDispatcher {
     private static final long POLL_MS = 5_000;
 
     private final Vertx vertx;
-    private final Context context;
     private final Outbox outbox;
     private final EndpointConfig config;
     private final HttpClient client;
     private final HmacSigner signer;
-    private boolean running;
-    private boolean wakeAgain;
-    private long timer = -1;
-    private volatile boolean stopped;
+    private final ContextLoop loop;
 
     EndpointDispatcher(Vertx vertx, Outbox outbox, EndpointConfig config) {
         this.vertx = vertx;
-        this.context = vertx.getOrCreateContext();
         this.outbox = outbox;
         this.config = config;
         this.client = vertx.createHttpClient(new HttpClientOptions()
@@ -46,6 +41,7 @@ final class EndpointDispatcher {
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis())),
                 new PoolOptions().setHttp1MaxSize(2));
         this.signer = config.secret().isEmpty() ? null : new HmacSigner(config.secret());
+        this.loop = new ContextLoop(vertx, "webhook " + config.name(), this::step);
     }
 
     String name() {
@@ -53,75 +49,46 @@ final class EndpointDispatcher {
     }
 
     void start() {
-        context.runOnContext(v -> run());
+        loop.start();
     }
 
     /** New work may be queued: look now rather than at the next timer. */
     void wake() {
-        context.runOnContext(v -> {
-            if (stopped) {
-                return;
-            }
-            if (running) {
-                wakeAgain = true;
-            } else {
-                if (timer >= 0) {
-                    vertx.cancelTimer(timer);
-                    timer = -1;
-                }
-                run();
-            }
-        });
+        loop.wake();
     }
 
+    /** Stops after the attempt in flight, whose outcome is then left unrecorded (it is retried after a restart). */
     void stop() {
-        stopped = true;
-        context.runOnContext(v -> {
-            if (timer >= 0) {
-                vertx.cancelTimer(timer);
-            }
-            client.close();
-        });
+        loop.stop();
+        loop.context().runOnContext(v -> client.close());
     }
 
-    private void run() {
-        if (stopped) {
-            return;
-        }
-        running = true;
-        wakeAgain = false;
+    private void step() {
         outbox.nextBatch(config.name(), config.batchSize()).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.atWarn().setCause(ar.cause()).addKeyValue("endpoint", config.name()).log("cannot read the outbox");
-                idle(POLL_MS);
+                loop.idle(POLL_MS);
                 return;
             }
             Outbox.Batch batch = ar.result();
             if (batch.isEmpty()) {
-                idle(POLL_MS);
+                loop.idle(POLL_MS);
                 return;
             }
             long wait = batch.dueAt() - System.currentTimeMillis();
             if (wait > 0) {
-                idle(wait);
+                loop.idle(wait);
                 return;
             }
-            send(batch);
-        });
-    }
-
-    private void idle(long ms) {
-        running = false;
-        if (stopped) {
-            return;
-        }
-        if (wakeAgain) {
-            run();
-            return;
-        }
-        timer = vertx.setTimer(Math.max(1, ms), id -> {
-            timer = -1;
-            run();
+            if (loop.stopped()) {
+                return;
+            }
+            try {
+                send(batch);
+            } catch (RuntimeException e) {
+                // e.g. a header the HTTP client refuses: a failed attempt, not a stuck endpoint
+                failed(batch, describe(e));
+            }
         });
     }
 
@@ -138,38 +105,71 @@ final class EndpointDispatcher {
         if (signer != null) {
             options.putHeader(HmacSigner.HEADER, signer.sign(body));
         }
+        // An overall deadline: the client's own timeouts only cover connecting and silence. It may
+        // fire before the request exists (slow connect); the request is then reset on arrival.
         HttpClientRequest[] request = new HttpClientRequest[1];
-        // An overall deadline: the client's own timeouts only cover connecting and silence.
+        boolean[] expired = new boolean[1];
+        TimeoutException timeout = new TimeoutException("no answer within " + timeoutMs + " ms");
         long deadline = vertx.setTimer(timeoutMs, id -> {
+            expired[0] = true;
             if (request[0] != null) {
-                request[0].reset(0, new java.util.concurrent.TimeoutException("no answer within " + timeoutMs + " ms"));
+                request[0].reset(0, timeout);
             }
         });
         client.request(options)
                 .compose(req -> {
                     request[0] = req;
+                    if (expired[0]) {
+                        req.reset(0, timeout);
+                    }
                     return req.send(Buffer.buffer(body));
                 })
                 .compose(resp -> resp.body().map(b -> resp.statusCode()))
                 .onComplete(ar -> {
                     vertx.cancelTimer(deadline);
-                    if (ar.succeeded() && ar.result() / 100 == 2) {
-                        outbox.delivered(config.name(), batch.deliveryIds()).onComplete(x -> run());
-                        return;
+                    if (loop.stopped()) {
+                        return; // shutting down: this attempt does not count, the delivery stays as it was
                     }
-                    String error = ar.succeeded() ? "HTTP " + ar.result() : describe(ar.cause());
-                    int attempts = 1 + batch.attempts().stream().mapToInt(Integer::intValue).max().orElse(0);
-                    long retryAt = System.currentTimeMillis() + backoffMillis(attempts);
-                    LOG.atWarn().addKeyValue("endpoint", config.name()).addKeyValue("events", batch.deliveryIds().size())
-                            .addKeyValue("attempt", attempts).addKeyValue("error", error).log("webhook delivery failed");
-                    outbox.failed(config.name(), batch.deliveryIds(), error, retryAt, config.maxAttempts())
-                            .onComplete(x -> run());
+                    // Like CNCF distribution: anything below 400 is accepted.
+                    if (ar.succeeded() && ar.result() < 400) {
+                        outbox.delivered(config.name(), batch.deliveryIds()).onComplete(x -> afterOutcome(x.failed()));
+                    } else {
+                        failed(batch, ar.succeeded() ? "HTTP " + ar.result() : describe(ar.cause()));
+                    }
                 });
     }
 
+    private void failed(Outbox.Batch batch, String error) {
+        int attempts = 1 + batch.attempts().stream().mapToInt(Integer::intValue).max().orElse(0);
+        long retryAt = System.currentTimeMillis() + backoffMillis(attempts);
+        LOG.atWarn().addKeyValue("endpoint", config.name()).addKeyValue("events", batch.deliveryIds().size())
+                .addKeyValue("attempt", attempts).addKeyValue("error", error).log("webhook delivery failed");
+        outbox.failed(config.name(), batch.deliveryIds(), error, retryAt, config.maxAttempts())
+                .onComplete(x -> afterOutcome(x.failed()));
+    }
+
+    /** Next batch at once; but if the outcome could not be saved, pause rather than resend at once. */
+    private void afterOutcome(boolean notSaved) {
+        if (notSaved) {
+            LOG.atWarn().addKeyValue("endpoint", config.name()).log("cannot record a delivery outcome; pausing");
+            loop.idle(backoffMillis(1));
+        } else {
+            loop.idle(0);
+        }
+    }
+
     private static String describe(Throwable t) {
-        String message = t.getMessage();
-        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        StringBuilder s = new StringBuilder();
+        for (Throwable c = t; c != null && s.length() < 500; c = c.getCause() == c ? null : c.getCause()) {
+            if (s.length() > 0) {
+                s.append(": ");
+            }
+            s.append(c.getClass().getSimpleName());
+            if (c.getMessage() != null) {
+                s.append(" ").append(c.getMessage());
+            }
+        }
+        return s.toString();
     }
 
     /** Delay before attempt {@code attempts + 1}: doubling from the initial delay up to the maximum, jittered down by up to half. */

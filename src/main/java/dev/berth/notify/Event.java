@@ -28,15 +28,16 @@ public record Event(String id, String timestamp, String action, Target target, R
     public record Reference(String mediaType, long size, String digest) {
     }
 
-    /** The HTTP request that caused the event. */
-    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    /** The HTTP request that caused the event. Like distribution, every field is present (empty when unknown). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Request(String id, String addr, String host, String method,
                           @JsonProperty("useragent") String userAgent) {
     }
 
-    /** Who did it: the authenticated user (empty until authentication exists). */
+    /** Who did it: the authenticated user; an empty object until authentication exists, as distribution sends it. */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Actor(String name) {
+        public static final Actor ANONYMOUS = new Actor(null);
     }
 
     /** Which registry instance emitted it. */

@@ -1,8 +1,8 @@
 package dev.berth.notify;
 
 import dev.berth.db.Database;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * until its handler's future has succeeded (at-least-once). A handler that fails is retried, with
  * backoff, before any later event.
  *
- * <p>Subscribe at start, before the server accepts requests: the subscriber's filter is what makes
- * the outbox record the events it wants. A subscriber seen for the first time starts at the end of
- * the log.
+ * <p>Subscribe at start, before the server accepts requests (BerthServer offers a hook): the
+ * subscriber's filter is what makes the outbox record the events it wants. A subscriber seen for the
+ * first time starts at the end of the log.
  */
 public final class EventFeed {
     private static final Logger LOG = LoggerFactory.getLogger(EventFeed.class);
@@ -42,62 +42,38 @@ public final class EventFeed {
         this.vertx = vertx;
         this.database = database;
         this.outbox = outbox;
-        outbox.onRecorded(endpoints -> subscriptions.values().forEach(Subscription::wake));
+        outbox.onRecorded(endpoints -> subscriptions.values().forEach(s -> s.loop.wake()));
     }
 
-    /** One subscriber's position in the log. */
+    /** One subscriber's position in the log. All its state lives on its loop's context. */
     public final class Subscription {
         private final String name;
         private final EventFilter filter;
         private final Function<Event, Future<Void>> handler;
-        private final Context context;
+        private final ContextLoop loop;
+        private Object interest;
         private long cursor;
-        private boolean running;
-        private boolean wakeAgain;
-        private long timer = -1;
-        private long retryMs = 0;
-        private volatile boolean stopped;
+        private long retryMs;
 
         private Subscription(String name, EventFilter filter, Function<Event, Future<Void>> handler) {
             this.name = name;
             this.filter = filter;
             this.handler = handler;
-            this.context = vertx.getOrCreateContext();
+            this.loop = new ContextLoop(vertx, "feed " + name, this::step);
         }
 
-        /** The last event this subscriber has processed (its durable cursor). */
+        /** The last event this subscriber has processed, as last saved. */
         public long cursor() {
             return cursor;
         }
 
-        void wake() {
-            context.runOnContext(v -> {
-                if (stopped || retryMs > 0) {
-                    return; // a failed handler is waiting out its backoff; new events queue behind it
-                }
-                if (running) {
-                    wakeAgain = true;
-                } else {
-                    if (timer >= 0) {
-                        vertx.cancelTimer(timer);
-                        timer = -1;
-                    }
-                    run();
-                }
-            });
-        }
-
         public void stop() {
-            stopped = true;
+            loop.stop();
             subscriptions.remove(name, this);
+            outbox.removeSubscriberInterest(interest);
         }
 
-        private void run() {
-            if (stopped) {
-                return;
-            }
-            running = true;
-            wakeAgain = false;
+        private void step() {
             long from = cursor;
             database.transaction(c -> {
                 List<Row> page = new ArrayList<>();
@@ -115,48 +91,73 @@ public final class EventFeed {
             }).onComplete(ar -> {
                 if (ar.failed()) {
                     LOG.atWarn().setCause(ar.cause()).addKeyValue("subscriber", name).log("cannot read events");
-                    idle(POLL_MS);
+                    loop.idle(POLL_MS);
                 } else if (ar.result().isEmpty()) {
-                    idle(POLL_MS);
+                    loop.idle(POLL_MS);
                 } else {
                     handle(ar.result(), 0);
                 }
             });
         }
 
-        /** Hands over events one by one; the cursor moves past each once its handler succeeded. */
+        /**
+         * Hands over the page's matching events one by one. The cursor is saved after each handled
+         * event and at the end of the page (so skipped events cost one write per page, not each).
+         */
         private void handle(List<Row> page, int index) {
-            if (stopped) {
+            if (loop.stopped()) {
                 return;
             }
             if (index == page.size()) {
-                run();
+                long last = page.get(page.size() - 1).seq();
+                saveCursor(last).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        cursor = last;
+                        loop.idle(0);
+                    } else {
+                        retry(null, ar.cause());
+                    }
+                });
                 return;
             }
-            long seq = page.get(index).seq();
-            Event event = EventJson.fromJson(page.get(index).payload());
-            Future<Void> handled;
-            if (filter.matches(event)) {
-                try {
-                    handled = handler.apply(event);
-                } catch (RuntimeException e) {
-                    handled = Future.failedFuture(e);
-                }
-            } else {
-                handled = Future.succeededFuture();
+            Row row = page.get(index);
+            Event event;
+            try {
+                event = EventJson.fromJson(row.payload());
+            } catch (RuntimeException e) {
+                LOG.atError().setCause(e).addKeyValue("subscriber", name).addKeyValue("seq", row.seq())
+                        .log("unreadable event skipped");
+                handle(page, index + 1);
+                return;
             }
-            handled.compose(v -> saveCursor(seq)).onComplete(ar -> {
+            if (!filter.matches(event)) {
+                handle(page, index + 1);
+                return;
+            }
+            Future<Void> handled;
+            try {
+                handled = handler.apply(event);
+            } catch (RuntimeException e) {
+                handled = Future.failedFuture(e);
+            }
+            handled.compose(v -> saveCursor(row.seq())).onComplete(ar -> {
                 if (ar.succeeded()) {
                     retryMs = 0;
-                    cursor = seq;
+                    cursor = row.seq();
                     handle(page, index + 1);
                 } else {
-                    retryMs = retryMs == 0 ? 250 : Math.min(MAX_RETRY_MS, retryMs * 2);
-                    LOG.atWarn().setCause(ar.cause()).addKeyValue("subscriber", name).addKeyValue("event", event.id())
-                            .addKeyValue("retryMs", retryMs).log("event handler failed; will retry");
-                    idle(retryMs);
+                    retry(event, ar.cause());
                 }
             });
+        }
+
+        private void retry(Event event, Throwable cause) {
+            retryMs = retryMs == 0 ? 250 : Math.min(MAX_RETRY_MS, retryMs * 2);
+            LOG.atWarn().setCause(cause).addKeyValue("subscriber", name)
+                    .addKeyValue("event", event == null ? "-" : event.id()).addKeyValue("retryMs", retryMs)
+                    .log("event handling failed; will retry");
+            // New events must not cut a backoff short: they queue behind the failing one.
+            loop.idle(retryMs, true);
         }
 
         private Future<Void> saveCursor(long seq) {
@@ -169,34 +170,22 @@ public final class EventFeed {
                 return null;
             });
         }
-
-        private void idle(long ms) {
-            running = false;
-            if (stopped) {
-                return;
-            }
-            if (wakeAgain) {
-                run();
-                return;
-            }
-            timer = vertx.setTimer(Math.max(1, ms), id -> {
-                timer = -1;
-                run();
-            });
-        }
     }
 
     /**
      * Subscribes {@code handler} to events matching {@code filter}, resuming from the subscriber's
-     * stored cursor. The future completes once the subscription is registered and running.
+     * stored cursor (a new subscriber starts at the end of the log). The future completes once the
+     * subscription is running.
      */
     public Future<Subscription> subscribe(String name, EventFilter filter, Function<Event, Future<Void>> handler) {
-        Subscription s = new Subscription(name, filter, handler);
-        if (subscriptions.putIfAbsent(name, s) != null) {
+        if (subscriptions.containsKey(name)) {
             return Future.failedFuture(new IllegalStateException("already subscribed: " + name));
         }
-        outbox.addSubscriberInterest(name, filter);
-        return database.transaction(c -> {
+        Subscription s = new Subscription(name, filter, handler);
+        // Interest first, so nothing it wants goes unrecorded while the cursor is loaded.
+        s.interest = outbox.addSubscriberInterest(name, filter);
+        Promise<Subscription> started = Promise.promise();
+        database.transaction(c -> {
             // A first subscription starts at the end of the log; a known one keeps its cursor.
             try (PreparedStatement p = c.prepareStatement("INSERT OR IGNORE INTO notify_subscription (name, cursor)"
                     + " SELECT ?, COALESCE(MAX(seq), 0) FROM notify_event")) {
@@ -210,10 +199,24 @@ public final class EventFeed {
                     return rs.getLong(1);
                 }
             }
-        }).map(cursor -> {
-            s.cursor = cursor;
-            s.wake();
-            return s;
+        }).onComplete(ar -> {
+            if (ar.failed()) {
+                outbox.removeSubscriberInterest(s.interest);
+                started.fail(ar.cause());
+                return;
+            }
+            // Only now, with the cursor set on its own context, does the subscription become visible to wake-ups.
+            s.loop.context().runOnContext(v -> {
+                s.cursor = ar.result();
+                if (subscriptions.putIfAbsent(name, s) != null) {
+                    outbox.removeSubscriberInterest(s.interest);
+                    started.fail(new IllegalStateException("already subscribed: " + name));
+                    return;
+                }
+                s.loop.start();
+                started.complete(s);
+            });
         });
+        return started.future();
     }
 }

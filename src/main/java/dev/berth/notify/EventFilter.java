@@ -1,5 +1,6 @@
 package dev.berth.notify;
 
+import dev.berth.config.BerthConfig.FilterConfig;
 import dev.berth.manifest.MediaTypes;
 import java.util.List;
 import java.util.Set;
@@ -12,9 +13,9 @@ import java.util.regex.Pattern;
  */
 public final class EventFilter {
     /** Preset: manifests pushed by tag (what deployments follow). */
-    public static final String MANIFEST_PUSHED_BY_TAG = "manifest-pushed-by-tag";
-    public static final Set<String> PRESETS = Set.of(MANIFEST_PUSHED_BY_TAG);
-    public static final Set<String> ACTIONS = Set.of(Event.PUSH, Event.PULL, Event.MOUNT, Event.DELETE);
+    public static final String MANIFEST_PUSHED_BY_TAG = FilterConfig.MANIFEST_PUSHED_BY_TAG;
+    public static final Set<String> PRESETS = FilterConfig.PRESETS;
+    public static final Set<String> ACTIONS = FilterConfig.ACTIONS;
 
     private final Set<String> actions;
     private final Set<String> mediaTypes;

@@ -109,6 +109,11 @@ public final class NotificationService implements AutoCloseable {
         return config.endpoints().stream().anyMatch(e -> e.name().equals(name));
     }
 
+    /** Whether an endpoint of this name is configured and enabled (so its deliveries are sent). */
+    public boolean delivers(String name) {
+        return dispatchers.containsKey(name);
+    }
+
     @Override
     public void close() {
         if (cleanUpTimer >= 0) {

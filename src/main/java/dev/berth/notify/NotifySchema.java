@@ -46,5 +46,8 @@ public final class NotifySchema {
             CREATE TABLE notify_subscription (
               name TEXT PRIMARY KEY,
               cursor INTEGER NOT NULL
-            )""")));
+            )""")),
+            new Migration(2, "outbox clean-up indexes", List.of(
+                    "CREATE INDEX notify_delivery_done ON notify_delivery (status, delivered_at)",
+                    "CREATE INDEX notify_event_created ON notify_event (created_at)")));
 }

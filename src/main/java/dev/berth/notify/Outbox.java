@@ -16,8 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -34,8 +37,11 @@ public final class Outbox {
     private record Interest(String name, EventFilter filter) {
     }
 
-    private record PendingRecord(List<Event> events, Context context, Promise<Void> promise) {
+    private record PendingRecord(List<Event> events, CompletableFuture<Void> done) {
     }
+
+    /** How long a blocking recorder waits for the commit before giving up (and failing its request). */
+    private static final long RECORD_TIMEOUT_SECONDS = 30;
 
     private final Vertx vertx;
     private final Database database;
@@ -54,9 +60,16 @@ public final class Outbox {
         this.endpoints = Map.copyOf(endpoints);
     }
 
-    /** Makes events matching {@code filter} worth recording for an in-process subscriber. */
-    void addSubscriberInterest(String name, EventFilter filter) {
-        subscribers.add(new Interest(name, filter));
+    /** Makes events matching {@code filter} worth recording for an in-process subscriber; returns a token to undo it. */
+    Object addSubscriberInterest(String name, EventFilter filter) {
+        Interest interest = new Interest(name, filter);
+        subscribers.add(interest);
+        return interest;
+    }
+
+    /** Undoes one {@link #addSubscriberInterest}. */
+    void removeSubscriberInterest(Object token) {
+        subscribers.removeIf(i -> i == token);
     }
 
     /**
@@ -92,19 +105,53 @@ public final class Outbox {
      * once when none is wanted). Completes on the caller's context.
      */
     public Future<Void> record(List<Event> events) {
-        List<Event> wanted = events.stream().filter(this::wants).toList();
-        if (wanted.isEmpty()) {
+        CompletableFuture<Void> done = enqueue(events);
+        if (done.isDone() && !done.isCompletedExceptionally()) {
             return Future.succeededFuture();
         }
+        Context context = vertx.getOrCreateContext();
         Promise<Void> promise = Promise.promise();
-        queue.add(new PendingRecord(wanted, vertx.getOrCreateContext(), promise));
-        if (flushing.compareAndSet(false, true)) {
-            flush();
-        }
+        done.whenComplete((v, error) -> context.runOnContext(x -> {
+            if (error == null) {
+                promise.complete();
+            } else {
+                promise.fail(error);
+            }
+        }));
         return promise.future();
     }
 
-    /** Writes everything queued in one transaction, then answers each caller on its own context. */
+    /**
+     * Like {@link #record}, but blocks the calling thread until the events are committed: for the
+     * store's change hooks, which run on worker threads while a repository is locked, so that events
+     * are ordered exactly like the changes. Never call it on an event loop.
+     */
+    public void recordBlocking(List<Event> events) throws Exception {
+        try {
+            enqueue(events).get(RECORD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : new IllegalStateException(e.getCause());
+        }
+    }
+
+    private CompletableFuture<Void> enqueue(List<Event> events) {
+        List<Event> wanted = events.stream().filter(this::wants).toList();
+        if (wanted.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        queue.add(new PendingRecord(wanted, done));
+        if (flushing.compareAndSet(false, true)) {
+            flush();
+        }
+        return done;
+    }
+
+    /**
+     * Writes everything queued in one transaction and completes each record. The queue is never
+     * left behind: records the transaction did not take (a closed database) are failed, and the
+     * flag is always reset before another flush may start.
+     */
     private void flush() {
         List<PendingRecord> batch = new ArrayList<>();
         database.transaction(c -> {
@@ -113,19 +160,25 @@ public final class Outbox {
             }
             return insert(c, batch);
         }).onComplete(ar -> {
-            for (PendingRecord r : batch) {
-                r.context().runOnContext(v -> {
-                    if (ar.succeeded()) {
-                        r.promise().complete();
-                    } else {
-                        r.promise().fail(ar.cause());
+            try {
+                if (ar.failed() && batch.isEmpty()) {
+                    for (PendingRecord r; (r = queue.poll()) != null; ) {
+                        batch.add(r);
                     }
-                });
+                }
+                for (PendingRecord r : batch) {
+                    if (ar.succeeded()) {
+                        r.done().complete(null);
+                    } else {
+                        r.done().completeExceptionally(ar.cause());
+                    }
+                }
+                if (ar.succeeded()) {
+                    listeners.forEach(l -> l.accept(ar.result()));
+                }
+            } finally {
+                flushing.set(false);
             }
-            if (ar.succeeded()) {
-                listeners.forEach(l -> l.accept(ar.result()));
-            }
-            flushing.set(false);
             if (!queue.isEmpty() && flushing.compareAndSet(false, true)) {
                 flush();
             }
@@ -281,7 +334,7 @@ public final class Outbox {
     }
 
     Future<Stats> stats(String endpoint) {
-        return database.transaction(c -> {
+        return database.read(c -> {
             long backlog = 0;
             long failed = 0;
             try (PreparedStatement p = c.prepareStatement("SELECT status, COUNT(*) FROM notify_delivery"
@@ -310,9 +363,13 @@ public final class Outbox {
         });
     }
 
-    /** Deliveries, newest first, optionally of one endpoint and/or one status. */
-    public Future<List<Delivery>> deliveries(Optional<String> endpoint, Optional<String> status, int limit) {
-        return database.transaction(c -> {
+    /**
+     * Deliveries, newest first, optionally of one endpoint and/or one status, and only those with an
+     * id below {@code before} (the last id of the previous page) to page back through them.
+     */
+    public Future<List<Delivery>> deliveries(Optional<String> endpoint, Optional<String> status, Optional<Long> before,
+                                             int limit) {
+        return database.read(c -> {
             StringBuilder sql = new StringBuilder("SELECT d.id, d.endpoint, d.event_seq, e.id, e.action, e.repository,"
                     + " e.tag, e.digest, e.media_type, d.status, d.attempts, e.created_at, d.next_attempt_at,"
                     + " d.last_attempt_at, d.delivered_at, d.last_error FROM notify_delivery d"
@@ -325,6 +382,10 @@ public final class Outbox {
             status.ifPresent(s -> {
                 sql.append(" AND d.status = ?");
                 args.add(s);
+            });
+            before.ifPresent(id -> {
+                sql.append(" AND d.id < ?");
+                args.add(Long.toString(id));
             });
             sql.append(" ORDER BY d.id DESC LIMIT ?");
             List<Delivery> result = new ArrayList<>();
@@ -344,6 +405,18 @@ public final class Outbox {
                 }
             }
             return result;
+        });
+    }
+
+    /** The endpoint delivery {@code id} belongs to; empty when there is no such delivery. */
+    public Future<Optional<String>> endpointOf(long id) {
+        return database.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT endpoint FROM notify_delivery WHERE id = ?")) {
+                p.setLong(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
+                }
+            }
         });
     }
 
@@ -376,21 +449,24 @@ public final class Outbox {
 
     /**
      * Deletes deliveries delivered before {@code cutoff} and events that no delivery and no
-     * subscriber still needs; returns how many events went.
+     * subscriber still needs, a few thousand rows per transaction so that writers are never held up
+     * long; returns how many events went.
      */
     Future<Integer> cleanUp(long cutoff) {
+        return deleteInChunks("DELETE FROM notify_delivery WHERE id IN (SELECT id FROM notify_delivery"
+                + " WHERE status = 'delivered' AND delivered_at < ? LIMIT 5000)", cutoff, 0)
+                .compose(deliveries -> deleteInChunks("DELETE FROM notify_event WHERE seq IN (SELECT seq FROM notify_event e"
+                        + " WHERE e.created_at < ? AND NOT EXISTS (SELECT 1 FROM notify_delivery d WHERE d.event_seq = e.seq)"
+                        + " AND e.seq <= COALESCE((SELECT MIN(cursor) FROM notify_subscription), 9223372036854775807)"
+                        + " LIMIT 5000)", cutoff, 0));
+    }
+
+    private Future<Integer> deleteInChunks(String sql, long cutoff, int sofar) {
         return database.transaction(c -> {
-            try (PreparedStatement p = c.prepareStatement(
-                    "DELETE FROM notify_delivery WHERE status = 'delivered' AND delivered_at < ?")) {
-                p.setLong(1, cutoff);
-                p.executeUpdate();
-            }
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM notify_event WHERE created_at < ?"
-                    + " AND NOT EXISTS (SELECT 1 FROM notify_delivery d WHERE d.event_seq = notify_event.seq)"
-                    + " AND seq <= COALESCE((SELECT MIN(cursor) FROM notify_subscription), 9223372036854775807)")) {
+            try (PreparedStatement p = c.prepareStatement(sql)) {
                 p.setLong(1, cutoff);
                 return p.executeUpdate();
             }
-        });
+        }).compose(n -> n == 0 ? Future.succeededFuture(sofar) : deleteInChunks(sql, cutoff, sofar + n));
     }
 }

@@ -98,11 +98,24 @@ class EventJsonTest {
         JsonNode json = tree(text);
         assertEquals(Set.of("id", "timestamp", "action", "target", "request", "source"), fieldNames(json));
         assertEquals(Set.of("mediaType", "size", "digest", "length", "repository"), fieldNames(json.get("target")));
-        assertEquals(Set.of("id", "method"), fieldNames(json.get("request")));
+        // Request fields are kept when empty (distribution always sends them); only unset ones go.
+        assertEquals(Set.of("id", "host", "method"), fieldNames(json.get("request")));
+        assertEquals("", json.get("request").get("host").asText());
         assertEquals(Set.of("addr"), fieldNames(json.get("source")));
         assertFalse(text.contains("null"), text);
-        assertFalse(text.contains("\"\""), text);
+        assertFalse(json.get("target").toString().contains("\"\""), text);
         assertFalse(text.contains("[]"), text);
+    }
+
+    @Test
+    void theAnonymousActorIsAnEmptyObjectAsDistributionSendsIt() throws Exception {
+        Event e = new Event("e", "t", Event.PULL, null, new Event.Request("r", "a", "h", "GET", ""),
+                Event.Actor.ANONYMOUS, null);
+        JsonNode json = tree(EventJson.toJson(e));
+        assertTrue(json.get("actor").isObject());
+        assertEquals(0, json.get("actor").size());
+        assertEquals("", json.get("request").get("useragent").asText());
+        assertEquals(e, EventJson.fromJson(EventJson.toJson(e)));
     }
 
     @Test

@@ -378,7 +378,7 @@ class OutboxTest {
     }
 
     private Delivery delivery(long id) {
-        return await(new Outbox(vertx, db, Map.of()).deliveries(Optional.empty(), Optional.empty(), 10_000))
+        return await(new Outbox(vertx, db, Map.of()).deliveries(Optional.empty(), Optional.empty(), Optional.empty(), 10_000))
                 .stream().filter(d -> d.id() == id).findFirst().orElseThrow();
     }
 

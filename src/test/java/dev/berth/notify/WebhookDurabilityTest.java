@@ -160,9 +160,9 @@ class WebhookDurabilityTest {
                 RegistryClient client = registry.client();
                 Outbox outbox = registry.server().notifications().outbox();
                 Image image = pushImage(client, REPO, "parked");
-                awaitTrue(() -> !get(outbox.deliveries(Optional.of("flaky"), Optional.of(Delivery.FAILED), 10)).isEmpty(),
+                awaitTrue(() -> !get(outbox.deliveries(Optional.of("flaky"), Optional.of(Delivery.FAILED), Optional.empty(), 10)).isEmpty(),
                         "the delivery is parked after 3 attempts");
-                Delivery parked = get(outbox.deliveries(Optional.of("flaky"), Optional.of(Delivery.FAILED), 10)).get(0);
+                Delivery parked = get(outbox.deliveries(Optional.of("flaky"), Optional.of(Delivery.FAILED), Optional.empty(), 10)).get(0);
                 assertEquals("parked", parked.tag());
                 assertEquals(3, parked.attempts(), parked.toString());
                 assertEquals("HTTP 503", parked.lastError(), parked.toString());
@@ -217,7 +217,7 @@ class WebhookDurabilityTest {
                     assertEquals(image.digest(), e.target().digest());
                     assertEquals(image.mediaType(), e.target().mediaType());
                 }
-                List<Delivery> stored = get(outbox.deliveries(Optional.of("all"), Optional.empty(), 1000));
+                List<Delivery> stored = get(outbox.deliveries(Optional.of("all"), Optional.empty(), Optional.empty(), 1000));
                 assertTrue(stored.stream().anyMatch(d -> Event.PULL.equals(d.action())),
                         "the log holds non-matching events (pulls) too: " + stored.size());
                 assertTrue(stored.stream().anyMatch(d -> Event.PUSH.equals(d.action()) && d.tag() == null),
@@ -387,7 +387,7 @@ class WebhookDurabilityTest {
     }
 
     private static List<String> storedTags(Outbox outbox) {
-        return get(outbox.deliveries(Optional.empty(), Optional.empty(), 10_000)).stream()
+        return get(outbox.deliveries(Optional.empty(), Optional.empty(), Optional.empty(), 10_000)).stream()
                 .map(Delivery::tag).toList();
     }
 

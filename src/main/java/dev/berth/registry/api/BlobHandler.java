@@ -5,7 +5,6 @@ import dev.berth.registry.RepositoryName;
 import dev.berth.registry.store.BlobInfo;
 import dev.berth.registry.store.BlobReader;
 import dev.berth.registry.store.BlobStore;
-import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -142,12 +141,12 @@ final class BlobHandler {
         }
         RepositoryName repo = RequestValues.repository(ctx);
         Digest digest = RequestValues.pathDigest(ctx);
-        blobs.unlink(repo, digest).compose(removed -> {
+        blobs.unlink(repo, digest, events.blobDeleted(ctx, repo)).onSuccess(removed -> {
             if (!removed) {
-                return Future.failedFuture(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
+                ctx.fail(new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString())));
+                return;
             }
-            return events.blobDeleted(ctx, repo, digest);
-        }).onSuccess(v -> ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end())
-                .onFailure(ctx::fail);
+            ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+        }).onFailure(ctx::fail);
     }
 }

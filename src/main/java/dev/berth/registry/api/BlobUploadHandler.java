@@ -50,13 +50,11 @@ final class BlobUploadHandler {
             boolean fromValid = from == null || RepositoryName.isValid(from);
             if (mountDigest.isPresent() && fromValid) {
                 Optional<RepositoryName> source = Optional.ofNullable(from).map(RepositoryName::of);
-                blobs.mount(repo, mountDigest.get(), source)
+                blobs.mount(repo, mountDigest.get(), source, events.blobMounted(ctx, repo, source))
                         .onSuccess(mounted -> {
                             if (mounted.isPresent()) {
                                 body.resume();
-                                events.blobMounted(ctx, repo, mounted.get(), source)
-                                        .onSuccess(v -> created(ctx, repo, mounted.get()))
-                                        .onFailure(ctx::fail);
+                                created(ctx, repo, mounted.get());
                             } else {
                                 newSession(ctx, body, repo);
                             }
@@ -243,14 +241,13 @@ final class BlobUploadHandler {
         return appended
                 .compose(size -> {
                     checkReceived(upload, chunk);
-                    return uploads.complete(upload, expected.get(0));
+                    return uploads.complete(upload, expected.get(0), events.blobPushed(ctx, upload.repository()));
                 })
                 .compose(blob -> verifyOthers(upload, blob, expected))
                 .recover(err -> err instanceof DigestMismatchException
                         ? uploads.cancel(upload).compose(v -> Future.failedFuture(err))
                         : Future.failedFuture(err))
-                .compose(blob -> events.blobPushed(ctx, upload.repository(), blob)
-                        .map(v -> (Runnable) () -> created(ctx, upload.repository(), blob)));
+                .map(blob -> () -> created(ctx, upload.repository(), blob));
     }
 
     /**

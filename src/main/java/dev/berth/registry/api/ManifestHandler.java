@@ -116,8 +116,8 @@ final class ManifestHandler {
         List<Tag> extraTags = tagParams.stream().map(RequestValues::tag).toList();
         String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
         readBody(body, request.getHeader(HttpHeaders.CONTENT_LENGTH), maxManifestBytes)
-                .compose(bytes -> manifests.put(repo, ref, extraTags, bytes, contentType))
-                .compose(result -> events.manifestPushed(ctx, repo, result).map(v -> result))
+                .compose(bytes -> manifests.put(repo, ref, extraTags, bytes, contentType,
+                        events.manifestPushed(ctx, repo)))
                 .onSuccess(result -> created(ctx, repo, result, !extraTags.isEmpty()))
                 .onFailure(ctx::fail);
     }
@@ -172,17 +172,15 @@ final class ManifestHandler {
         RepositoryName repo = RequestValues.repository(ctx);
         Reference ref = RequestValues.reference(ctx);
         Future<Boolean> deleted = ref instanceof Reference.ByTag byTag
-                ? tags.untag(repo, byTag.tag())
-                : manifests.delete(repo, ((Reference.ByDigest) ref).digest());
-        deleted.compose(found -> {
+                ? tags.untag(repo, byTag.tag(), events.tagDeleted(ctx, repo))
+                : manifests.delete(repo, ((Reference.ByDigest) ref).digest(), events.manifestDeleted(ctx, repo));
+        deleted.onSuccess(found -> {
             if (!found) {
-                return Future.failedFuture(unknown(ref));
+                ctx.fail(unknown(ref));
+                return;
             }
-            return ref instanceof Reference.ByTag byTag
-                    ? events.tagDeleted(ctx, repo, byTag.tag())
-                    : events.manifestDeleted(ctx, repo, ((Reference.ByDigest) ref).digest());
-        }).onSuccess(v -> ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end())
-                .onFailure(ctx::fail);
+            ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+        }).onFailure(ctx::fail);
     }
 
     private static RegistryException unknown(Reference ref) {

@@ -8,6 +8,8 @@ import dev.berth.notify.Outbox;
 import dev.berth.registry.RepositoryName;
 import dev.berth.registry.Tag;
 import dev.berth.registry.store.BlobInfo;
+import dev.berth.registry.store.ChangeHook;
+import dev.berth.registry.store.DeletedManifest;
 import dev.berth.registry.store.PutManifestResult;
 import dev.berth.registry.store.StoredManifest;
 import io.vertx.core.Future;
@@ -16,15 +18,18 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * Turns what a handler did into events (push, pull, mount, delete of blobs, manifests and tags) and
- * records them; handlers answer the client only once the returned future has completed, so an
- * acknowledged request always has its events in the outbox. When nothing subscribes to events,
- * this costs nothing.
+ * records them before the client is answered, so an acknowledged request always has its events in
+ * the outbox. Changes are recorded through {@link ChangeHook}s inside the store's repository lock
+ * (ordered like the changes; deletes recorded before anything is removed); pulls on the event loop.
+ * When nothing subscribes to events, this costs nothing.
  */
 final class RegistryEvents {
     private static final String BLOB_MEDIA_TYPE = "application/octet-stream";
@@ -38,57 +43,84 @@ final class RegistryEvents {
         this.source = source;
     }
 
-    Future<Void> blobPushed(RoutingContext ctx, RepositoryName repo, BlobInfo blob) {
-        return record(ctx, Event.PUSH, () -> blobTarget(ctx, repo, blob, null));
+    // Changes: hooks the store runs while it holds the repository's lock, so that events are ordered
+    // like the changes and a delete's event is committed before anything is removed.
+
+    ChangeHook<BlobInfo> blobPushed(RoutingContext ctx, RepositoryName repo) {
+        return blob -> recordBlocking(ctx, Event.PUSH, () -> blobTarget(ctx, repo, blob, null));
     }
 
-    Future<Void> blobMounted(RoutingContext ctx, RepositoryName repo, BlobInfo blob, Optional<RepositoryName> from) {
-        return record(ctx, Event.MOUNT, () -> blobTarget(ctx, repo, blob, from.map(RepositoryName::value).orElse(null)));
+    ChangeHook<BlobInfo> blobMounted(RoutingContext ctx, RepositoryName repo, Optional<RepositoryName> from) {
+        return blob -> recordBlocking(ctx, Event.MOUNT,
+                () -> blobTarget(ctx, repo, blob, from.map(RepositoryName::value).orElse(null)));
     }
 
-    Future<Void> blobPulled(RoutingContext ctx, RepositoryName repo, BlobInfo blob) {
-        return record(ctx, Event.PULL, () -> blobTarget(ctx, repo, blob, null));
-    }
-
-    Future<Void> blobDeleted(RoutingContext ctx, RepositoryName repo, Digest digest) {
-        return record(ctx, Event.DELETE, () -> new Event.Target(null, null, digest.toString(), null, repo.value(),
-                null, null, null, null));
+    ChangeHook<Digest> blobDeleted(RoutingContext ctx, RepositoryName repo) {
+        return digest -> recordBlocking(ctx, Event.DELETE, () -> new Event.Target(null, null, digest.toString(), null,
+                repo.value(), null, null, null, null));
     }
 
     /** One event per tag the push set (by tag, or by digest with {@code ?tag=}); one untagged event otherwise. */
-    Future<Void> manifestPushed(RoutingContext ctx, RepositoryName repo, PutManifestResult result) {
+    ChangeHook<PutManifestResult> manifestPushed(RoutingContext ctx, RepositoryName repo) {
+        return result -> {
+            if (outbox.isIdle()) {
+                return;
+            }
+            List<Event> events = new ArrayList<>();
+            List<Tag> tags = result.tags().isEmpty() ? Collections.singletonList(null) : result.tags();
+            for (Tag tag : tags) {
+                events.add(event(ctx, Event.PUSH, manifestTarget(ctx, repo, result.digest(), result.manifest(),
+                        result.size(), tag)));
+            }
+            outbox.recordBlocking(events);
+        };
+    }
+
+    /** The manifest's delete event, and one for every tag that goes with it. */
+    ChangeHook<DeletedManifest> manifestDeleted(RoutingContext ctx, RepositoryName repo) {
+        return deleted -> {
+            if (outbox.isIdle()) {
+                return;
+            }
+            List<Event> events = new ArrayList<>();
+            events.add(event(ctx, Event.DELETE, new Event.Target(null, null, deleted.digest().toString(), null,
+                    repo.value(), null, null, null, null)));
+            for (Tag tag : deleted.tags()) {
+                events.add(event(ctx, Event.DELETE, tagTarget(repo, tag)));
+            }
+            outbox.recordBlocking(events);
+        };
+    }
+
+    ChangeHook<Tag> tagDeleted(RoutingContext ctx, RepositoryName repo) {
+        return tag -> recordBlocking(ctx, Event.DELETE, () -> tagTarget(repo, tag));
+    }
+
+    // Pulls change nothing: recorded on the event loop before the answer.
+
+    Future<Void> blobPulled(RoutingContext ctx, RepositoryName repo, BlobInfo blob) {
         if (outbox.isIdle()) {
             return Future.succeededFuture();
         }
-        List<Event> events = new ArrayList<>();
-        List<Tag> tags = result.tags().isEmpty() ? java.util.Collections.singletonList(null) : result.tags();
-        for (Tag tag : tags) {
-            events.add(event(ctx, Event.PUSH, manifestTarget(ctx, repo, result.digest(), result.manifest(),
-                    result.size(), tag)));
-        }
-        return outbox.record(events);
+        return outbox.record(List.of(event(ctx, Event.PULL, blobTarget(ctx, repo, blob, null))));
     }
 
     Future<Void> manifestPulled(RoutingContext ctx, RepositoryName repo, StoredManifest m, Optional<Tag> tag) {
-        return record(ctx, Event.PULL, () -> manifestTarget(ctx, repo, m.digest(), m.manifest(), m.bytes().length,
-                tag.orElse(null)));
-    }
-
-    Future<Void> manifestDeleted(RoutingContext ctx, RepositoryName repo, Digest digest) {
-        return record(ctx, Event.DELETE, () -> new Event.Target(null, null, digest.toString(), null, repo.value(),
-                null, null, null, null));
-    }
-
-    Future<Void> tagDeleted(RoutingContext ctx, RepositoryName repo, Tag tag) {
-        return record(ctx, Event.DELETE, () -> new Event.Target(null, null, null, null, repo.value(),
-                null, null, tag.value(), null));
-    }
-
-    private Future<Void> record(RoutingContext ctx, String action, java.util.function.Supplier<Event.Target> target) {
         if (outbox.isIdle()) {
             return Future.succeededFuture();
         }
-        return outbox.record(List.of(event(ctx, action, target.get())));
+        return outbox.record(List.of(event(ctx, Event.PULL, manifestTarget(ctx, repo, m.digest(), m.manifest(),
+                m.bytes().length, tag.orElse(null)))));
+    }
+
+    private void recordBlocking(RoutingContext ctx, String action, Supplier<Event.Target> target) throws Exception {
+        if (!outbox.isIdle()) {
+            outbox.recordBlocking(List.of(event(ctx, action, target.get())));
+        }
+    }
+
+    private static Event.Target tagTarget(RepositoryName repo, Tag tag) {
+        return new Event.Target(null, null, null, null, repo.value(), null, null, tag.value(), null);
     }
 
     private Event event(RoutingContext ctx, String action, Event.Target target) {
@@ -99,10 +131,13 @@ final class RegistryEvents {
             ctx.put(REQUEST_ID, requestId);
         }
         SocketAddress remote = request.remoteAddress();
+        String addr = remote == null ? "" : (remote.hostAddress().contains(":") ? "[" + remote.hostAddress() + "]"
+                : remote.hostAddress()) + ":" + remote.port();
+        String userAgent = request.getHeader("User-Agent");
         return new Event(UUID.randomUUID().toString(), Instant.now().toString(), action, target,
-                new Event.Request(requestId, remote == null ? null : remote.hostAddress() + ":" + remote.port(),
-                        host(request), request.method().name(), request.getHeader("User-Agent")),
-                null, source);
+                new Event.Request(requestId, addr, host(request), request.method().name(),
+                        userAgent == null ? "" : userAgent),
+                Event.Actor.ANONYMOUS, source);
     }
 
     private static String host(HttpServerRequest request) {

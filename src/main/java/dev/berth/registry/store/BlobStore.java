@@ -70,7 +70,8 @@ public final class BlobStore {
      * given and it holds the blob, otherwise from the blob store when any repository pushed it.
      * Empty when there is nothing to mount.
      */
-    public Future<Optional<BlobInfo>> mount(RepositoryName target, Digest digest, Optional<RepositoryName> from) {
+    public Future<Optional<BlobInfo>> mount(RepositoryName target, Digest digest, Optional<RepositoryName> from,
+                                            ChangeHook<BlobInfo> mounted) {
         return pool.call(() -> {
             Optional<Long> size;
             if (from.isPresent()) {
@@ -81,8 +82,13 @@ public final class BlobStore {
             if (size.isEmpty()) {
                 return Optional.empty();
             }
-            locks.withLock(target, () -> link(target, digest));
-            return Optional.of(new BlobInfo(digest, size.get()));
+            BlobInfo blob = new BlobInfo(digest, size.get());
+            locks.withLock(target, () -> {
+                link(target, digest);
+                mounted.accept(blob);
+                return null;
+            });
+            return Optional.of(blob);
         });
     }
 
@@ -97,10 +103,14 @@ public final class BlobStore {
      * Blocking: moves verified content from {@code sourceKey} to the content address of
      * {@code digest} and links it into {@code repo}.
      */
-    void commit(String sourceKey, Digest digest, RepositoryName repo) throws Exception {
-        driver.move(sourceKey, StorageLayout.blobData(digest));
-        caches.blobSizes.invalidate(digest);
-        locks.withLock(repo, () -> link(repo, digest));
+    void commit(String sourceKey, BlobInfo blob, RepositoryName repo, ChangeHook<BlobInfo> pushed) throws Exception {
+        driver.move(sourceKey, StorageLayout.blobData(blob.digest()));
+        caches.blobSizes.invalidate(blob.digest());
+        locks.withLock(repo, () -> {
+            link(repo, blob.digest());
+            pushed.accept(blob);
+            return null;
+        });
     }
 
     /** Blocking: stores small content (a manifest) at its content address. */
@@ -114,13 +124,20 @@ public final class BlobStore {
         return driver.getContent(StorageLayout.blobData(digest));
     }
 
-    /** Removes the blob from {@code repo}; false when the repository did not hold it. The bytes stay for GC. */
-    public Future<Boolean> unlink(RepositoryName repo, Digest digest) {
+    /**
+     * Removes the blob from {@code repo}; false when the repository did not hold it. The bytes stay
+     * for GC. {@code deleting} runs (under the lock) before the link goes.
+     */
+    public Future<Boolean> unlink(RepositoryName repo, Digest digest, ChangeHook<Digest> deleting) {
         return pool.call(() -> locks.withLock(repo, () -> {
+            if (LinkFiles.read(driver, StorageLayout.layerLink(repo, digest)) == null) {
+                return false;
+            }
+            deleting.accept(digest);
             try {
                 driver.delete(StorageLayout.layer(repo, digest));
             } catch (PathNotFoundException e) {
-                return false;
+                // removed by another process meanwhile: the outcome is the same
             } finally {
                 caches.linkedBlobs.invalidate(new RepoDigest(repo, digest));
             }

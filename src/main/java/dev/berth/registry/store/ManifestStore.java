@@ -105,7 +105,7 @@ public final class ManifestStore {
      * (the bytes do not hash to a digest reference) or {@link ManifestBlobUnknownException}.
      */
     public Future<PutManifestResult> put(RepositoryName repo, Reference ref, List<Tag> extraTags,
-                                         byte[] bytes, String contentType) {
+                                         byte[] bytes, String contentType, ChangeHook<PutManifestResult> pushed) {
         return pool.call(() -> {
             Manifest manifest = ManifestParser.parse(bytes, contentType);
             Digest digest;
@@ -139,8 +139,10 @@ public final class ManifestStore {
                 for (Tag tag : toTag) {
                     tags.tag(repo, tag, digest);
                 }
-                return new PutManifestResult(digest, List.copyOf(toTag),
+                PutManifestResult result = new PutManifestResult(digest, List.copyOf(toTag),
                         manifest.subject() == null ? null : manifest.subject().digest(), manifest, bytes.length);
+                pushed.accept(result);
+                return result;
             });
         });
     }
@@ -179,14 +181,17 @@ public final class ManifestStore {
     /**
      * Deletes manifest {@code digest} from {@code repo} with every tag pointing at it and its
      * referrer link; false when the repository did not hold it. The bytes stay for GC.
+     * {@code deleting} runs (under the lock) before anything is removed.
      */
-    public Future<Boolean> delete(RepositoryName repo, Digest digest) {
+    public Future<Boolean> delete(RepositoryName repo, Digest digest, ChangeHook<DeletedManifest> deleting) {
         return pool.call(() -> locks.withLock(repo, () -> {
             if (!hasRevision(repo, digest)) {
                 return false;
             }
             Optional<StoredManifest> stored = load(digest);
-            for (Tag tag : tags.pointingTo(repo, digest)) {
+            List<Tag> pointing = tags.pointingTo(repo, digest);
+            deleting.accept(new DeletedManifest(digest, pointing));
+            for (Tag tag : pointing) {
                 tags.untagBlocking(repo, tag);
             }
             try {

@@ -49,9 +49,18 @@ public final class TagStore {
         caches.tags.invalidate(new RepoTag(repo, tag));
     }
 
-    /** Removes {@code tag}; false when it did not exist. The manifest stays. */
-    public Future<Boolean> untag(RepositoryName repo, Tag tag) {
-        return pool.call(() -> locks.withLock(repo, () -> untagBlocking(repo, tag)));
+    /**
+     * Removes {@code tag}; false when it did not exist. The manifest stays. {@code deleting} runs
+     * (under the lock) before the tag goes.
+     */
+    public Future<Boolean> untag(RepositoryName repo, Tag tag, ChangeHook<Tag> deleting) {
+        return pool.call(() -> locks.withLock(repo, () -> {
+            if (resolveBlocking(repo, tag).isEmpty()) {
+                return false;
+            }
+            deleting.accept(tag);
+            return untagBlocking(repo, tag);
+        }));
     }
 
     /** Blocking, under the repository's lock. */

@@ -180,7 +180,7 @@ public final class UploadStore {
      * when the data hashes differently; the caller then cancels the session (the HTTP layer does).
      * The caller holds the lock.
      */
-    public Future<BlobInfo> complete(BlobUpload upload, Digest expected) {
+    public Future<BlobInfo> complete(BlobUpload upload, Digest expected, ChangeHook<BlobInfo> pushed) {
         RepositoryName repo = upload.repository();
         String key = StorageLayout.uploadData(repo, upload.id());
         return pool.call(() -> {
@@ -201,9 +201,10 @@ public final class UploadStore {
             if (!actual.equals(expected)) {
                 throw new DigestMismatchException(expected, actual);
             }
-            blobs.commit(key, expected, repo);
+            BlobInfo blob = new BlobInfo(expected, upload.size());
+            blobs.commit(key, blob, repo, pushed);
             remove(upload);
-            return new BlobInfo(expected, upload.size());
+            return blob;
         });
     }
 
