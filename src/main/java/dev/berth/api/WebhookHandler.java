@@ -122,13 +122,18 @@ final class WebhookHandler {
         throw ApiException.invalid(field, field + " must be a number from " + min + " to " + max);
     }
 
-    /** An endpoint URL without what may be a secret: user info and the query. */
+    /** An endpoint URL without what may be a secret: user info and the query (and any fragment). */
     static String redacted(String url) {
         try {
             URI u = new URI(url);
-            return new URI(u.getScheme(), null, u.getHost() == null ? u.getRawAuthority() : u.getHost(), u.getPort(),
-                    u.getPath(), null, null).toString() + (u.getRawQuery() == null ? "" : "?…");
-        } catch (URISyntaxException | IllegalArgumentException e) {
+            String authority = u.getRawAuthority();
+            if (u.getScheme() == null || authority == null) {
+                return "(unparsable URL)";
+            }
+            String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+            return u.getScheme() + "://" + hostPort + (u.getRawPath() == null ? "" : u.getRawPath())
+                    + (u.getRawQuery() == null ? "" : "?…");
+        } catch (URISyntaxException e) {
             return "(unparsable URL)";
         }
     }

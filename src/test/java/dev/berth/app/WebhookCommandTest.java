@@ -430,6 +430,29 @@ class WebhookCommandTest {
         assertTrue(run.err().contains("(field: id)"), run.toString());
     }
 
+    @Test
+    @Order(10)
+    void webhookWithoutASubcommandPrintsUsageToStderrAndExits2() {
+        Run run = berth("webhook");
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("", run.out(), run.toString());
+        for (String sub : List.of("ls", "deliveries", "redeliver")) {
+            assertTrue(run.err().contains(sub), "usage lists " + sub + ": " + run);
+        }
+    }
+
+    @Test
+    @Order(11)
+    void aServerThatIsNotAUrlExits1WithAnExample() {
+        for (String server : List.of("not a url", "127.0.0.1:5000", "ftp://127.0.0.1:5000")) {
+            Run run = berth("webhook", "ls", "--server", server);
+            assertEquals(1, run.exit(), server + ": " + run);
+            assertEquals("", run.out(), run.toString());
+            assertTrue(run.err().contains(server), run.toString());
+            assertFalse(run.err().contains("Exception"), "a message, not a stack trace: " + run);
+        }
+    }
+
     // ---------------------------------------------------------------- redeliver (changes the state: last)
 
     @Test

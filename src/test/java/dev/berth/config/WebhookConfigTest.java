@@ -265,7 +265,7 @@ class WebhookConfigTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"/relative/hook", "hooks.example.com/hook", "ftp://example.com/hook", "http:///nohost",
-            "https://", "mailto:ops@example.com", "http://exa mple.com/", "file:///tmp/hook", "\"  \""})
+            "https://", "mailto:ops@example.com", "http://exa mple.com/", "file:///tmp/hook", "\"  \"", "http://:8080/x"})
     void badUrl(String url) throws IOException {
         assertRejected("""
                 notifications:
@@ -276,7 +276,8 @@ class WebhookConfigTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"http://127.0.0.1:9000/hook", "https://hooks.example.com", "http://[::1]:8080/x?y=1"})
+    @ValueSource(strings = {"http://127.0.0.1:9000/hook", "https://hooks.example.com", "http://[::1]:8080/x?y=1",
+            "http://deploy_hook:8080/in", "https://user:pw@hooks.example.com/in"})
     void goodUrl(String url) throws IOException {
         BerthConfig c = load("""
                 notifications:
@@ -386,6 +387,33 @@ class WebhookConfigTest {
                       headers:
                         %s: value
                 """.formatted(header)), "notifications.endpoints[0].headers");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"line\\nbreak\"", "\"carriage\\rreturn\"", "\"caf\u00e9\"", "\"nul\\0\""})
+    void badHeaderValue(String value) throws IOException {
+        String m = assertRejected(oneEndpoint("""
+                      headers:
+                        X-Token: %s
+                """.formatted(value)), "notifications.endpoints[0].headers.X-Token");
+        assertTrue(m.contains("printable ASCII"), m);
+    }
+
+    @Test
+    void headerValuesWithSpacesTabsAndPunctuationAreAccepted() throws IOException {
+        BerthConfig c = load(oneEndpoint("""
+                      headers:
+                        Authorization: "Bearer abc.def-123_~+/="
+                        X-Note: "a\tb; c=\\"d\\""
+                """));
+        assertEquals("Bearer abc.def-123_~+/=", c.notifications().endpoints().get(0).headers().get("Authorization"));
+        assertEquals("a\tb; c=\"d\"", c.notifications().endpoints().get(0).headers().get("X-Note"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"9999999999999999999d", "106751991167301d", "99999999999999999999ms"})
+    void durationTooLargeIsAConfigErrorNamingTheKey(String timeout) throws IOException {
+        assertRejected(oneEndpoint("      timeout: " + timeout + "\n"), "notifications.endpoints[0].timeout");
     }
 
     // ---------------------------------------------------------------- berth serve

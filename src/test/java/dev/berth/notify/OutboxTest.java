@@ -357,6 +357,40 @@ class OutboxTest {
         assertEquals(List.of("new1"), got, "only events after subscribing, and only matching ones");
     }
 
+    @Test
+    void anUnreadableStoredEventIsSkippedAndEventsNobodyWantsStillMoveTheStoredCursor() throws Exception {
+        Outbox outbox = new Outbox(vertx, db, Map.of());
+        EventFeed feed = new EventFeed(vertx, db, outbox);
+        List<String> got = Collections.synchronizedList(new ArrayList<>());
+        EventFeed.Subscription s = await(feed.subscribe("deployer", PUSHES, e -> {
+            got.add(e.target().tag());
+            return Future.succeededFuture();
+        }));
+        // A row no reader can parse (a damaged or foreign payload), then a matching event after it.
+        db.transactionBlocking(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO notify_event (id, created_at, action, payload)"
+                    + " VALUES ('bogus', 0, 'push', '{not json')")) {
+                return p.executeUpdate();
+            }
+        });
+        await(outbox.record(List.of(push("after-bogus"))));
+        WebhookDurabilityTest.awaitTrue(() -> got.contains("after-bogus"), "the event after the unreadable one");
+        assertEquals(List.of("after-bogus"), got);
+
+        // Only events the subscriber's filter skips: the stored cursor still reaches the end of the log.
+        await(outbox.record(List.of(delete("d1"), delete("d2"), delete("d3"))));
+        long end = count("SELECT MAX(seq) FROM notify_event");
+        WebhookDurabilityTest.awaitTrue(() -> {
+            try {
+                return count("SELECT cursor FROM notify_subscription WHERE name = 'deployer'") == end;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "the stored cursor passes the skipped events");
+        assertEquals(end, s.cursor());
+        assertEquals(List.of("after-bogus"), got, "no skipped event handed over");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static Event push(String tag) {

@@ -576,11 +576,7 @@ class WebhookDeliveryTest {
     @Test
     void theWebhookApiRejectsBadInputWithJsonErrorsNamingTheField() throws Exception {
         try (WebhookReceiver receiver = WebhookReceiver.start()) {
-            Path config = config("""
-                    - name: only
-                      url: "%s"
-                      backoff: {initial: 50ms, max: 200ms}
-                    """.formatted(receiver.url("/only")));
+            Path config = oneEndpoint(receiver, "only");
             try (TestRegistry registry = start(config)) {
                 RegistryClient c = registry.client();
                 pushBlobMonolithic(c, "api/app", randomBytes(10));
@@ -613,6 +609,259 @@ class WebhookDeliveryTest {
     }
 
     // ------------------------------------------------------------------------------------------
+    // 6. Deleting a tagged manifest reports the tags that go with it
+
+    @Test
+    void deletingATaggedManifestReportsTheManifestAndEachTagItTook() throws Exception {
+        Instant testStart = Instant.now();
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            Path config = oneEndpoint(receiver, "hook");
+            try (TestRegistry registry = start(config)) {
+                RegistryClient c = registry.client();
+                Feed feed = new Feed(receiver);
+                String repo = "del/app";
+                byte[] configBlob = imageConfig("arm64");
+                String configDigest = pushBlobMonolithic(c, repo, configBlob);
+                byte[] layer = randomBytes(700);
+                String layerDigest = pushBlobMonolithic(c, repo, layer);
+                feed.next(2, "the two blob pushes");
+                byte[] m = manifest(configDigest, configBlob.length, List.of(layerDigest), List.of(layer.length));
+                String digest = sha256(m);
+                expect(call(c, "PUT", "/v2/" + repo + "/manifests/" + digest + "?tag=one&tag=two", m,
+                        "Content-Type", OCI_MANIFEST), 201);
+                feed.next(2, "the manifest push with two tags");
+
+                expect(call(c, "DELETE", "/v2/" + repo + "/manifests/" + digest, null), 202);
+                List<JsonObject> deleted = feed.next(3, "the manifest delete and its two tag deletes");
+                JsonObject manifestDelete = deleted.get(0);
+                assertCommon(registry, manifestDelete, "delete", "DELETE", testStart);
+                assertEquals(digest, target(manifestDelete).getString("digest"), manifestDelete::encodePrettily);
+                assertFalse(target(manifestDelete).containsKey("tag"), manifestDelete::encodePrettily);
+                Set<String> tags = new HashSet<>();
+                for (JsonObject e : deleted.subList(1, 3)) {
+                    assertCommon(registry, e, "delete", "DELETE", testStart);
+                    assertEquals(repo, target(e).getString("repository"), e::encodePrettily);
+                    assertFalse(target(e).containsKey("digest"), e::encodePrettily);
+                    tags.add(target(e).getString("tag"));
+                    assertEquals(request(manifestDelete).getString("id"), request(e).getString("id"),
+                            "one request caused all three");
+                }
+                assertEquals(Set.of("one", "two"), tags);
+                expect(c.get("/v2/" + repo + "/manifests/one", "Accept", OCI_MANIFEST), 404);
+
+                // A second delete finds nothing and reports nothing.
+                expect(call(c, "DELETE", "/v2/" + repo + "/manifests/" + digest, null), 404);
+                String marker = pushBlobMonolithic(c, "del/marker", randomBytes(32));
+                assertEquals(marker, target(feed.next("marker")).getString("digest"));
+                assertEquals(feed.seen, receiver.acceptedEvents().size(), "nothing beyond the expected events");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // 7. Events follow the order of the changes, even when requests race
+
+    @Test
+    void theLastEventForATagDescribesWhereTheTagEndedUpWhenPushesAndDeletesRace() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            Path config = config("""
+                    - name: hook
+                      url: "%s"
+                      batchSize: 100
+                      backoff: {initial: 50ms, max: 200ms}
+                    """.formatted(receiver.url("/hook")));
+            try (TestRegistry registry = start(config)) {
+                RegistryClient setup = registry.client();
+                String repo = "race/app";
+                byte[] configBlob = imageConfig("amd64");
+                String configDigest = pushBlobMonolithic(setup, repo, configBlob);
+                List<byte[]> manifests = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    byte[] layer = ("layer " + i + " " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+                    String layerDigest = pushBlobMonolithic(setup, repo, layer);
+                    manifests.add(manifest(configDigest, configBlob.length, List.of(layerDigest), List.of(layer.length)));
+                }
+                // Four clients at once: three push their own manifest to tag t, one alternates pushes
+                // and deletes of t. Whatever order the registry applied them in, the outbox must agree.
+                for (int round = 0; round < 3; round++) {
+                    List<Thread> threads = new ArrayList<>();
+                    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                    for (int t = 0; t < 4; t++) {
+                        byte[] mine = manifests.get(t);
+                        boolean deleter = t == 3;
+                        threads.add(new Thread(() -> {
+                            RegistryClient c = registry.client();
+                            try {
+                                for (int i = 0; i < 20; i++) {
+                                    if (deleter && i % 2 == 1) {
+                                        int code = call(c, "DELETE", "/v2/" + repo + "/manifests/t", null).statusCode();
+                                        assertTrue(code == 202 || code == 404, "tag delete answered " + code);
+                                    } else {
+                                        expect(call(c, "PUT", "/v2/" + repo + "/manifests/t", mine,
+                                                "Content-Type", OCI_MANIFEST), 201);
+                                    }
+                                }
+                            } catch (Throwable e) {
+                                failures.add(e);
+                            }
+                        }));
+                    }
+                    threads.forEach(Thread::start);
+                    for (Thread t : threads) {
+                        t.join();
+                    }
+                    assertTrue(failures.isEmpty(), () -> "client failures: " + failures);
+
+                    HttpResponse<byte[]> now = setup.head("/v2/" + repo + "/manifests/t", "Accept", OCI_MANIFEST);
+                    String expected = now.statusCode() == 200 ? header(now, "Docker-Content-Digest") : null;
+                    // Drained: the marker (pushed last) has arrived, so every earlier event has too.
+                    String markerTag = "marker-" + round;
+                    expect(call(setup, "PUT", "/v2/" + repo + "/manifests/" + markerTag, manifests.get(0),
+                            "Content-Type", OCI_MANIFEST), 201);
+                    List<JsonObject> events = waitFor("the marker of round " + round, receiver::acceptedEvents,
+                            l -> l.stream().anyMatch(e -> markerTag.equals(target(e).getString("tag"))));
+                    // Replayed in outbox order, the events must be a possible history: a delete (only
+                    // recorded when the tag existed) never follows another delete without a push between.
+                    JsonObject last = null;
+                    for (JsonObject e : events) {
+                        if ("t".equals(target(e).getString("tag"))) {
+                            boolean deletedBefore = last != null && "delete".equals(last.getString("action"));
+                            assertFalse(deletedBefore && "delete".equals(e.getString("action")),
+                                    () -> "two deletes of t in a row, the second " + e.encode());
+                            last = e;
+                        }
+                    }
+                    assertNotNull(last, "events for tag t");
+                    JsonObject lastEvent = last;
+                    if (expected == null) {
+                        assertEquals("delete", last.getString("action"),
+                                () -> "tag t is gone, but the last event for it is " + lastEvent.encode());
+                    } else {
+                        assertEquals("push", last.getString("action"),
+                                () -> "tag t is at " + expected + ", but the last event for it is " + lastEvent.encode());
+                        assertEquals(expected, target(last).getString("digest"), last::encodePrettily);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // 8. Paging, redacted URLs, answers below 400, and redelivery that nothing would send
+
+    @Test
+    void theApiPagesBackHidesUrlSecretsAndRefusesRedeliveryNothingWouldSend() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start();
+             WebhookReceiver moved = WebhookReceiver.start();
+             WebhookReceiver broken = WebhookReceiver.start()) {
+            moved.answerWith(302);
+            broken.answerWith(500);
+            String endpoints = """
+                    - name: live
+                      url: "%s"
+                      backoff: {initial: 50ms, max: 200ms}
+                    - name: moved
+                      url: "%s"
+                      backoff: {initial: 50ms, max: 200ms}
+                    - name: secretive
+                      url: "http://hookuser:hookpass@127.0.0.1:%d/in?token=tok3n#frag"
+                      disabled: true
+                    """.formatted(receiver.url("/live"), moved.url("/moved"), broken.port());
+            String flaky = """
+                    - name: flaky
+                      url: "%s"
+                      maxAttempts: 1
+                      backoff: {initial: 50ms, max: 200ms}
+                    """.formatted(broken.url("/flaky"));
+            Path storage = Files.createTempDirectory(dir, "storage-");
+            long parkedId;
+            try (TestRegistry registry = start(storage, config(endpoints + flaky))) {
+                RegistryClient c = registry.client();
+                for (int i = 0; i < 5; i++) {
+                    pushBlobMonolithic(c, "page/app", randomBytes(50 + i));
+                }
+                waitFor("five events at live", receiver::acceptedEvents, l -> l.size() >= 5);
+                waitFor("nothing pending", () -> webhooks(c).stream().map(o -> (JsonObject) o)
+                        .filter(w -> !w.getBoolean("disabled")).mapToLong(w -> w.getLong("backlog")).sum(), n -> n == 0);
+
+                // Any answer below 400 is a delivery: 302 delivered on the first attempt.
+                JsonArray movedRows = deliveries(c, "?endpoint=moved");
+                assertEquals(5, movedRows.size(), movedRows::encodePrettily);
+                for (Object o : movedRows) {
+                    JsonObject row = (JsonObject) o;
+                    assertEquals("delivered", row.getString("status"), row::encode);
+                    assertEquals(1, row.getInteger("attempts"), row::encode);
+                }
+                assertEquals(5, moved.requests().stream().mapToInt(r -> r.events().size()).sum());
+
+                // Paging back: newest first, ?before= the last id seen, until an empty page.
+                JsonArray all = deliveries(c, "?endpoint=live");
+                assertEquals(5, all.size());
+                List<Long> paged = new ArrayList<>();
+                String query = "?endpoint=live&limit=2";
+                for (int page = 0; page < 10; page++) {
+                    JsonArray rows = deliveries(c, query);
+                    assertTrue(rows.size() <= 2, rows::encode);
+                    if (rows.isEmpty()) {
+                        break;
+                    }
+                    rows.forEach(o -> paged.add(((JsonObject) o).getLong("id")));
+                    query = "?endpoint=live&limit=2&before=" + paged.get(paged.size() - 1);
+                }
+                List<Long> ids = all.stream().map(o -> ((JsonObject) o).getLong("id")).toList();
+                assertEquals(ids, paged, "pages joined are the whole list");
+                List<Long> descending = new ArrayList<>(ids);
+                descending.sort(java.util.Comparator.reverseOrder());
+                assertEquals(descending, ids, "newest first");
+
+                // Empty parameters count as absent.
+                assertEquals(deliveries(c, "").size(), deliveries(c, "?endpoint=&status=&limit=&before=").size());
+                assertApiError(c.get("/api/webhooks/deliveries?before=0"), 400, "InvalidParameter", "before");
+                assertApiError(c.get("/api/webhooks/deliveries?before=soon"), 400, "InvalidParameter", "before");
+
+                // Credentials and the query of an endpoint URL are not shown.
+                HttpResponse<byte[]> list = c.get("/api/webhooks");
+                String body = new String(list.body(), StandardCharsets.UTF_8);
+                assertFalse(body.contains("hookpass") || body.contains("hookuser") || body.contains("tok3n"), body);
+                assertEquals("http://127.0.0.1:" + broken.port() + "/in?…", webhook(c, "secretive").getString("url"));
+                assertEquals(receiver.url("/live"), webhook(c, "live").getString("url"));
+
+                JsonArray parked = waitFor("flaky's deliveries parked", () -> deliveries(c, "?endpoint=flaky&status=failed"),
+                        l -> l.size() >= 5);
+                parkedId = parked.getJsonObject(0).getLong("id");
+            }
+
+            // Restarted with flaky disabled: its parked delivery would never be sent, so redelivery is refused.
+            String flakyDisabled = flaky + "  disabled: true\n";
+            try (TestRegistry registry = start(storage, config(endpoints + flakyDisabled))) {
+                RegistryClient c = registry.client();
+                assertTrue(webhook(c, "flaky").getBoolean("disabled"));
+                JsonObject error = assertApiError(c.post("/api/webhooks/deliveries/" + parkedId + "/redeliver", new byte[0]),
+                        409, "EndpointInactive", "id");
+                assertTrue(error.getString("message").contains("flaky"), error::encode);
+                assertEquals("failed", delivery(c, "flaky", parkedId).getString("status"), "unchanged");
+            }
+            // Restarted without flaky at all: the same answer, and the row is still there, still failed.
+            try (TestRegistry registry = start(storage, config(endpoints))) {
+                RegistryClient c = registry.client();
+                assertApiError(c.post("/api/webhooks/deliveries/" + parkedId + "/redeliver", new byte[0]),
+                        409, "EndpointInactive", "id");
+                JsonObject row = deliveries(c, "?status=failed&limit=1000").stream().map(o -> (JsonObject) o)
+                        .filter(d -> d.getLong("id") == parkedId).findFirst().orElseThrow();
+                assertEquals("flaky", row.getString("endpoint"), row::encode);
+            }
+            // Enabled again: redelivery is accepted (and, the receiver fixed, arrives).
+            broken.answerWith(200);
+            try (TestRegistry registry = start(storage, config(endpoints + flaky))) {
+                RegistryClient c = registry.client();
+                expect(c.post("/api/webhooks/deliveries/" + parkedId + "/redeliver", new byte[0]), 202);
+                waitFor("the redelivered row delivered", () -> delivery(c, "flaky", parkedId),
+                        r -> "delivered".equals(r.getString("status")));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Helpers
 
     /** The events delivered so far, handed out in arrival order. */
@@ -637,6 +886,15 @@ class WebhookDeliveryTest {
         }
     }
 
+    /** One endpoint named {@code name} at {@code /name} of the receiver, with quick retries. */
+    private Path oneEndpoint(WebhookReceiver receiver, String name) throws Exception {
+        return config("""
+                - name: %s
+                  url: "%s"
+                  backoff: {initial: 50ms, max: 200ms}
+                """.formatted(name, receiver.url("/" + name)));
+    }
+
     private Path config(String endpointsYaml) throws Exception {
         StringBuilder yaml = new StringBuilder("notifications:\n  endpoints:\n");
         endpointsYaml.lines().forEach(line -> yaml.append("    ").append(line).append('\n'));
@@ -646,8 +904,11 @@ class WebhookDeliveryTest {
     }
 
     private TestRegistry start(Path config) throws Exception {
-        return TestRegistry.start(Files.createTempDirectory(dir, "storage-"), config,
-                Map.of("storage.filesystem.fsync", "false"));
+        return start(Files.createTempDirectory(dir, "storage-"), config);
+    }
+
+    private static TestRegistry start(Path storage, Path config) throws Exception {
+        return TestRegistry.start(storage, config, Map.of("storage.filesystem.fsync", "false"));
     }
 
     private static <T> T waitFor(String what, Supplier<T> probe, Predicate<T> done) throws InterruptedException {
@@ -740,6 +1001,7 @@ class WebhookDeliveryTest {
         assertEquals(registry.hostPort(), request.getString("host"), show);
         assertEquals(method, request.getString("method"), show);
         assertEquals(USER_AGENT, request.getString("useragent"), show);
+        assertEquals(new JsonObject(), e.getJsonObject("actor"), () -> "anonymous actor: " + show);
         JsonObject source = e.getJsonObject("source");
         assertNotNull(source, show);
         assertEquals(registry.hostPort(), source.getString("addr"), show);
