@@ -106,10 +106,17 @@ final class WebhookCommand implements Callable<Integer> {
         @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "At most N (default: ${DEFAULT-VALUE}).")
         int limit;
 
+        @Option(names = "--before", paramLabel = "ID",
+                description = "Only deliveries older than ID (the last ID of the previous page).")
+        Long before;
+
         @Override
         public Integer call() {
             return WebhookCommand.call(options, client -> {
                 StringBuilder query = new StringBuilder("/api/webhooks/deliveries?limit=").append(limit);
+                if (before != null) {
+                    query.append("&before=").append(before);
+                }
                 if (endpoint != null) {
                     query.append("&endpoint=").append(URLEncoder.encode(endpoint, StandardCharsets.UTF_8));
                 }

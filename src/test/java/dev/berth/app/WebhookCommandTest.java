@@ -371,6 +371,25 @@ class WebhookCommandTest {
         assertEquals(1, bad.size(), "the preset lets only the tagged manifest push through: " + badJson.out());
         assertEquals("failed", bad.getJsonObject(0).getString("status"));
         assertEquals(parkedDelivery().getLong("id"), bad.getJsonObject(0).getLong("id"));
+
+        // Paging back with --limit and --before gives the whole list, newest first, one row at a time.
+        List<Long> all = new JsonObject(webhook("deliveries", "-o", "json").out()).getJsonArray("deliveries").stream()
+                .map(o -> ((JsonObject) o).getLong("id")).toList();
+        assertTrue(all.size() >= 2, all.toString());
+        List<Long> paged = new ArrayList<>();
+        List<String> args = new ArrayList<>(List.of("deliveries", "--limit", "1"));
+        for (int i = 0; i <= all.size(); i++) {
+            Run page = webhook(args.toArray(String[]::new));
+            assertEquals(0, page.exit(), page.toString());
+            List<Map<String, String>> rows = table(page.out());
+            if (rows.isEmpty()) {
+                break;
+            }
+            assertEquals(1, rows.size(), page.toString());
+            paged.add(Long.parseLong(rows.get(0).get("ID")));
+            args = new ArrayList<>(List.of("deliveries", "--limit", "1", "--before", rows.get(0).get("ID")));
+        }
+        assertEquals(all, paged);
     }
 
     @Test
