@@ -581,6 +581,8 @@ class WebhookDeliveryTest {
                 RegistryClient c = registry.client();
                 pushBlobMonolithic(c, "api/app", randomBytes(10));
                 waitFor("one delivery", receiver::acceptedEvents, l -> l.size() >= 1);
+                // The receiver answers before the dispatcher marks the row delivered: wait for the row.
+                waitFor("the row marked delivered", () -> deliveries(c, "?endpoint=only&status=delivered"), l -> l.size() == 1);
 
                 // Valid requests work (so the refusals below are about the bad value alone).
                 HttpResponse<byte[]> ok = c.get("/api/webhooks/deliveries?endpoint=only&status=delivered&limit=1000");
