@@ -52,7 +52,7 @@ public final class EventFeed {
         private final Function<Event, Future<Void>> handler;
         private final ContextLoop loop;
         private Object interest;
-        private long cursor;
+        private volatile long cursor;
         private long retryMs;
 
         private Subscription(String name, EventFilter filter, Function<Event, Future<Void>> handler) {

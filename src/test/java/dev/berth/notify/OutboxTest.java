@@ -328,6 +328,8 @@ class OutboxTest {
 
         // As after a restart: a new database connection, outbox and feed; the same subscriber name.
         db = openDatabase();
+        assertEquals(cursor, count("SELECT cursor FROM notify_subscription WHERE name = 'deployer'"),
+                "the cursor the subscriber had is the one stored");
         Outbox outbox2 = new Outbox(vertx, db, Map.of());
         EventFeed feed2 = new EventFeed(vertx, db, outbox2);
         List<String> second = Collections.synchronizedList(new ArrayList<>());
@@ -335,7 +337,7 @@ class OutboxTest {
             second.add(e.target().tag());
             return Future.succeededFuture();
         }));
-        assertEquals(cursor, s2.cursor(), "resumes from the stored cursor");
+        // (s2.cursor() may already have moved past r2 here: the subscription runs once subscribed.)
         WebhookDurabilityTest.awaitTrue(() -> second.contains("r3"), "r2 and r3 are handed over again");
         assertEquals(List.of("r2", "r3"), second);
     }
