@@ -12,7 +12,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -92,16 +94,18 @@ public final class Database implements AutoCloseable {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, description TEXT NOT NULL,"
                     + " applied_at INTEGER NOT NULL)");
-            int current = 0;
-            try (ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
-                if (rs.next()) {
-                    current = rs.getInt(1);
+            // Each component numbers its own migrations (the outbox 1.., the control plane 101..):
+            // apply every version not applied yet, not just those above the highest.
+            Set<Integer> applied = new HashSet<>();
+            try (ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
+                while (rs.next()) {
+                    applied.add(rs.getInt(1));
                 }
             }
             List<Migration> ordered = new ArrayList<>(migrations);
             ordered.sort(Comparator.comparingInt(Migration::version));
             for (Migration m : ordered) {
-                if (m.version() <= current) {
+                if (applied.contains(m.version())) {
                     continue;
                 }
                 for (String sql : m.statements()) {
