@@ -1,5 +1,7 @@
 package dev.berth.api;
 
+import dev.berth.deploy.model.ControlPlaneException;
+import dev.berth.deploy.model.FieldException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
@@ -30,10 +32,19 @@ public final class ApiFailureHandler implements Handler<RoutingContext> {
         if (t instanceof ApiException e) {
             return e;
         }
+        if (t instanceof FieldException e) {
+            return new ApiException(400, "InvalidParameterException", e.getMessage(), e.field());
+        }
+        if (t instanceof ControlPlaneException e) {
+            return new ApiException(e.status(), e.code(), e.getMessage(), e.field());
+        }
+
         if (t == null) {
             return switch (ctx.statusCode()) {
                 case 404 -> new ApiException(404, "NotFound", "no such endpoint: " + ctx.request().path(), null);
                 case 405 -> new ApiException(405, "MethodNotAllowed", ctx.request().method() + " is not allowed here", null);
+                case 413 -> new ApiException(413, "RequestTooLarge", "the request body is larger than the limit", null);
+                case 400 -> new ApiException(400, "InvalidParameterException", "the request cannot be read", null);
                 default -> new ApiException(ctx.statusCode(), "Error", "HTTP " + ctx.statusCode(), null);
             };
         }

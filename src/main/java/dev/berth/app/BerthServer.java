@@ -4,6 +4,10 @@ import dev.berth.config.BerthConfig;
 import dev.berth.config.ListenAddress;
 import dev.berth.api.ApiRoutes;
 import dev.berth.db.Database;
+import dev.berth.db.Migration;
+import dev.berth.deploy.ControlPlane;
+import dev.berth.deploy.api.ControlPlaneRoutes;
+import dev.berth.deploy.state.ControlPlaneSchema;
 import dev.berth.notify.NotificationService;
 import dev.berth.notify.NotifySchema;
 import dev.berth.registry.api.RegistryRoutes;
@@ -32,8 +36,12 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -53,6 +61,7 @@ public final class BerthServer implements AutoCloseable {
     private final RegistryStore store;
     private final Database database;
     private final NotificationService notifications;
+    private volatile ControlPlane controlPlane;
     private final int port;
     private final String host;
     private volatile boolean stopped;
@@ -107,8 +116,9 @@ public final class BerthServer implements AutoCloseable {
 
         Database database;
         try {
-            database = Database.open(vertx, databaseLocation(config), config.storage().filesystem().fsync(),
-                    NotifySchema.MIGRATIONS);
+            List<Migration> migrations = new ArrayList<>(NotifySchema.MIGRATIONS);
+            migrations.addAll(ControlPlaneSchema.MIGRATIONS);
+            database = Database.open(vertx, databaseLocation(config), config.storage().filesystem().fsync(), migrations);
         } catch (SQLException e) {
             driver.close();
             vertx.close();
@@ -116,6 +126,16 @@ public final class BerthServer implements AutoCloseable {
         }
         NotificationService notifications = new NotificationService(vertx, database, config.notifications(),
                 sourceAddr(listen.host(), port));
+        ControlPlane controlPlane;
+        try {
+            controlPlane = ControlPlane.start(vertx, database, Clock.systemUTC(), new SecureRandom())
+                    .await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            database.close();
+            driver.close();
+            vertx.close();
+            throw new IOException("cannot load the control-plane state: " + e.getMessage(), e);
+        }
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(listen.host())
                 .setPort(port)
@@ -129,6 +149,7 @@ public final class BerthServer implements AutoCloseable {
                 .setCompressionSupported(false)
                 .setTcpNoDelay(true);
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
+        server.controlPlane = controlPlane;
         notifications.start();
         try {
             beforeServing.apply(notifications).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -138,7 +159,7 @@ public final class BerthServer implements AutoCloseable {
         }
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
-                            v -> routes(v, config, store, notifications),
+                            v -> routes(v, config, store, notifications, controlPlane),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -154,13 +175,15 @@ public final class BerthServer implements AutoCloseable {
     }
 
     /** Every HTTP route: the registry under /v2/, the operator API under /api/. */
-    private static Router routes(Vertx vertx, BerthConfig config, RegistryStore store, NotificationService notifications) {
+    private static Router routes(Vertx vertx, BerthConfig config, RegistryStore store, NotificationService notifications,
+                                 ControlPlane controlPlane) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
         }
         RegistryRoutes.mount(router, store, config.registry(), notifications);
         ApiRoutes.mount(router, notifications);
+        ControlPlaneRoutes.mount(router, controlPlane);
         Handler<RoutingContext> registryUnmatched = RegistryRoutes.unmatched();
         Handler<RoutingContext> apiUnmatched = ApiRoutes.unmatched();
         Handler<RoutingContext> unmatched = ctx -> (ctx.request().path().startsWith("/api/")
@@ -245,6 +268,11 @@ public final class BerthServer implements AutoCloseable {
     /** Events and their delivery; the deployer subscribes to its feed. */
     public NotificationService notifications() {
         return notifications;
+    }
+
+    /** The deployer's control plane. */
+    public ControlPlane controlPlane() {
+        return controlPlane;
     }
 
     /** Stops accepting requests, lets in-flight ones finish (up to the shutdown timeout), then releases everything. */

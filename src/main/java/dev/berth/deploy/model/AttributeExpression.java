@@ -94,7 +94,8 @@ public final class AttributeExpression {
                 i = end + 1;
             } else {
                 int start = i;
-                while (i < s.length() && isWordChar(s.charAt(i))) {
+                // "||" ends a word even without spaces; a regex that needs "||" is quoted.
+                while (i < s.length() && isWordChar(s.charAt(i)) && !s.startsWith("||", i)) {
                     i++;
                 }
                 if (start == i) {

@@ -37,6 +37,9 @@ public final class Task {
     public Instant startedAt;
     public Instant stoppingAt;
     public Instant stoppedAt;
+    /** How the task wants to be placed, kept so that a task waiting for capacity is placed the same way later. */
+    public List<PlacementStrategy> placementStrategy = new ArrayList<>();
+    public List<PlacementConstraint> placementConstraints = new ArrayList<>();
     /** Bumped on every change the node must hear about (desired status): the agent's snapshot version. */
     public long version;
 

@@ -139,12 +139,24 @@ public record TaskDefinition(
             }
         }
         if (done < containers.size()) {
-            for (int i = 0; i < pending.length; i++) {
-                if (pending[i] > 0) {
-                    throw new FieldException("containerDefinitions[" + i + "].dependsOn",
-                            "dependsOn forms a cycle through container " + containers.get(i).name());
+            // Every container left over is on a cycle or depends on one: follow dependencies among
+            // the leftovers from any of them until a container repeats; that one is on the cycle.
+            int at = 0;
+            while (pending[at] == 0) {
+                at++;
+            }
+            Set<Integer> visited = new HashSet<>();
+            while (visited.add(at)) {
+                for (ContainerDependency dep : containers.get(at).dependsOn()) {
+                    int next = index.get(dep.containerName());
+                    if (pending[next] > 0) {
+                        at = next;
+                        break;
+                    }
                 }
             }
+            throw new FieldException("containerDefinitions[" + at + "].dependsOn",
+                    "dependsOn forms a cycle through container " + containers.get(at).name());
         }
     }
 

@@ -48,19 +48,47 @@ public final class Scheduler {
     private record Step(Predicate<Candidate> keeps, String noneLeft) {
     }
 
+    /** Where one task of {@link #placeEach} went: a node id, or null and the reason. */
+    public record Outcome(String node, String reason) {
+    }
+
+    /**
+     * Places tasks with different requirements in one pass, in the order given (the oldest waiting
+     * task first): each sees the nodes as the tasks before it left them. A task that does not fit
+     * does not stop the others.
+     */
+    public static List<Outcome> placeEach(ClusterSnapshot snapshot, List<TaskRequirements> tasks, Random random) {
+        List<Candidate> nodes = candidates(snapshot);
+        List<Outcome> outcomes = new ArrayList<>();
+        for (TaskRequirements r : tasks) {
+            Placement p = place(snapshot.cluster(), nodes, r, 1, random);
+            outcomes.add(p.nodes().isEmpty() ? new Outcome(null, p.reason()) : new Outcome(p.nodes().get(0), null));
+        }
+        return outcomes;
+    }
+
     /** Places up to {@code count} tasks with {@code requirements} on the snapshot's nodes. */
     public static Placement place(ClusterSnapshot snapshot, TaskRequirements requirements, int count, Random random) {
+        return place(snapshot.cluster(), candidates(snapshot), requirements, count, random);
+    }
+
+    private static List<Candidate> candidates(ClusterSnapshot snapshot) {
         List<Candidate> nodes = new ArrayList<>();
         for (NodeSnapshot n : snapshot.nodes()) {
             nodes.add(new Candidate(n));
         }
+        return nodes;
+    }
+
+    private static Placement place(String cluster, List<Candidate> nodes, TaskRequirements requirements, int count,
+                                   Random random) {
         List<Step> steps = steps(requirements);
         List<String> placed = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             List<Candidate> feasible = nodes;
             String reason = null;
             if (feasible.isEmpty()) {
-                reason = "cluster " + snapshot.cluster() + " has no nodes";
+                reason = "cluster " + cluster + " has no nodes";
             }
             for (Step step : steps) {
                 if (reason != null) {

@@ -1,0 +1,946 @@
+package dev.berth.deploy;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.db.Database;
+import dev.berth.deploy.model.Attribute;
+import dev.berth.deploy.model.Cluster;
+import dev.berth.deploy.model.ControlPlaneException;
+import dev.berth.deploy.model.DeployJson;
+import dev.berth.deploy.model.FieldException;
+import dev.berth.deploy.model.Node;
+import dev.berth.deploy.model.PlacementConstraint;
+import dev.berth.deploy.model.PlacementStrategy;
+import dev.berth.deploy.model.RegisterTaskDefinitionRequest;
+import dev.berth.deploy.model.Requests;
+import dev.berth.deploy.model.Resources;
+import dev.berth.deploy.model.Task;
+import dev.berth.deploy.model.TaskContainer;
+import dev.berth.deploy.model.TaskDefinition;
+import dev.berth.deploy.model.TaskStatus;
+import dev.berth.deploy.scheduler.ClusterSnapshot;
+import dev.berth.deploy.scheduler.NodeSnapshot;
+import dev.berth.deploy.scheduler.Placement;
+import dev.berth.deploy.scheduler.Scheduler;
+import dev.berth.deploy.scheduler.TaskRequirements;
+import dev.berth.deploy.state.Changes;
+import dev.berth.deploy.state.ControlPlaneState;
+import dev.berth.deploy.state.StateMachine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The control plane's actions, named and shaped after the ECS API. Each action reads its request,
+ * runs as one command on the {@link StateMachine} and answers with a JSON document that is a copy
+ * of the state (safe to hand to any thread), once its changes are durable.
+ */
+public final class ControlPlane {
+    private static final SecureRandom IDS = new SecureRandom();
+
+    private final StateMachine machine;
+    private final Random random;
+    private final Map<String, Action> actions = new LinkedHashMap<>();
+
+    /** One API action: reads its request body and runs. */
+    @FunctionalInterface
+    public interface Action {
+        Future<ObjectNode> call(String body);
+    }
+
+    private ControlPlane(StateMachine machine, Random random) {
+        this.machine = machine;
+        this.random = random;
+        action("CreateCluster", Requests.CreateCluster.class, this::createCluster);
+        action("DescribeClusters", Requests.DescribeClusters.class, this::describeClusters);
+        action("ListClusters", Requests.ListClusters.class, this::listClusters);
+        action("DeleteCluster", Requests.DeleteCluster.class, this::deleteCluster);
+        action("RegisterTaskDefinition", RegisterTaskDefinitionRequest.class, this::registerTaskDefinition);
+        action("DeregisterTaskDefinition", Requests.DeregisterTaskDefinition.class, this::deregisterTaskDefinition);
+        action("DescribeTaskDefinition", Requests.DescribeTaskDefinition.class, this::describeTaskDefinition);
+        action("ListTaskDefinitions", Requests.ListTaskDefinitions.class, this::listTaskDefinitions);
+        action("ListTaskDefinitionFamilies", Requests.ListTaskDefinitionFamilies.class, this::listTaskDefinitionFamilies);
+        action("RegisterContainerInstance", Requests.RegisterContainerInstance.class, this::registerContainerInstance);
+        action("DeregisterContainerInstance", Requests.DeregisterContainerInstance.class, this::deregisterContainerInstance);
+        action("ListContainerInstances", Requests.ListContainerInstances.class, this::listContainerInstances);
+        action("DescribeContainerInstances", Requests.DescribeContainerInstances.class, this::describeContainerInstances);
+        action("UpdateContainerInstancesState", Requests.UpdateContainerInstancesState.class,
+                this::updateContainerInstancesState);
+        action("RunTask", Requests.RunTask.class, this::runTask);
+        action("StartTask", Requests.StartTask.class, this::startTask);
+        action("StopTask", Requests.StopTask.class, this::stopTask);
+        action("ListTasks", Requests.ListTasks.class, this::listTasks);
+        action("DescribeTasks", Requests.DescribeTasks.class, this::describeTasks);
+        action("SubmitTaskStateChange", Requests.SubmitTaskStateChange.class, this::submitTaskStateChange);
+    }
+
+    public static Future<ControlPlane> start(Vertx vertx, Database database, Clock clock, Random random) {
+        return StateMachine.start(vertx, database, clock).map(m -> new ControlPlane(m, random));
+    }
+
+    private <R> void action(String name, Class<R> type, Function<R, StateMachine.Command<ObjectNode>> command) {
+        actions.put(name, body -> {
+            R request;
+            try {
+                request = DeployJson.readRequest(body, type);
+            } catch (FieldException e) {
+                return Future.failedFuture(e);
+            }
+            return machine.execute(command.apply(request));
+        });
+    }
+
+    /** The action called {@code name}, or null. */
+    public Action action(String name) {
+        return actions.get(name);
+    }
+
+    public Set<String> actionNames() {
+        return actions.keySet();
+    }
+
+    /** Runs {@code action} with a request object (tests and in-process callers). */
+    public Future<ObjectNode> call(String action, Object request) {
+        Action a = actions.get(action);
+        if (a == null) {
+            return Future.failedFuture(new IllegalArgumentException("no action " + action));
+        }
+        try {
+            return a.call(DeployJson.MAPPER.writeValueAsString(request));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Clusters
+
+    private StateMachine.Command<ObjectNode> createCluster(Requests.CreateCluster r) {
+        return (state, changes) -> {
+            String name = Cluster.checkName("clusterName", r.clusterName());
+            Cluster cluster = state.cluster(name);
+            if (cluster == null) {
+                cluster = Cluster.create(name, now());
+                state.putCluster(changes, cluster);
+            }
+            // Like ECS: creating an existing cluster answers it, unchanged.
+            return object().set("cluster", describe(state, cluster));
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> describeClusters(Requests.DescribeClusters r) {
+        return (state, changes) -> {
+            List<String> names = r.clusters() == null || r.clusters().isEmpty() ? List.of(Cluster.DEFAULT) : r.clusters();
+            if (names.size() > 100) {
+                throw new FieldException("clusters", "clusters takes at most 100 names");
+            }
+            ArrayNode found = array();
+            ArrayNode failures = array();
+            for (String n : names) {
+                Cluster c = n == null ? null : state.cluster(n);
+                if (c == null) {
+                    failures.add(object().put("arn", n).put("reason", "MISSING"));
+                } else {
+                    found.add(describe(state, c));
+                }
+            }
+            ObjectNode answer = object();
+            answer.set("clusters", found);
+            answer.set("failures", failures);
+            return answer;
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> listClusters(Requests.ListClusters r) {
+        return (state, changes) -> {
+            Paging<Cluster> page = Paging.of(List.copyOf(state.clusters()), Cluster::clusterName, r.maxResults(), r.nextToken());
+            ArrayNode names = array();
+            page.items().forEach(c -> names.add(c.clusterName()));
+            return paged(object().set("clusterArns", names), page);
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> deleteCluster(Requests.DeleteCluster r) {
+        return (state, changes) -> {
+            Cluster c = cluster(state, "cluster", Check.required("cluster", r.cluster()));
+            if (c.clusterName().equals(Cluster.DEFAULT)) {
+                throw new ControlPlaneException(400, "ClientException", "the default cluster always exists", "cluster");
+            }
+            if (!state.nodes(c.clusterName()).isEmpty()) {
+                throw ControlPlaneException.conflict("ClusterContainsContainerInstancesException", "cluster",
+                        "cluster " + c.clusterName() + " still has nodes; deregister them first");
+            }
+            boolean liveTasks = state.tasks().stream()
+                    .anyMatch(t -> t.cluster.equals(c.clusterName()) && t.lastStatus != TaskStatus.STOPPED);
+            if (liveTasks) {
+                throw ControlPlaneException.conflict("ClusterContainsTasksException", "cluster",
+                        "cluster " + c.clusterName() + " still has tasks that are not STOPPED");
+            }
+            ObjectNode described = describe(state, c);
+            for (Task t : List.copyOf(state.tasks())) {
+                if (t.cluster.equals(c.clusterName())) {
+                    state.removeTask(changes, t.taskArn);
+                }
+            }
+            state.removeCluster(changes, c.clusterName());
+            described.put("status", "INACTIVE");
+            return object().set("cluster", described);
+        };
+    }
+
+    private ObjectNode describe(ControlPlaneState state, Cluster c) {
+        ObjectNode n = DeployJson.MAPPER.valueToTree(c);
+        n.put("clusterArn", c.clusterName());
+        int running = 0;
+        int pending = 0;
+        for (Task t : state.tasks()) {
+            if (t.cluster.equals(c.clusterName())) {
+                if (t.lastStatus == TaskStatus.RUNNING) {
+                    running++;
+                } else if (t.lastStatus.before(TaskStatus.RUNNING)) {
+                    pending++;
+                }
+            }
+        }
+        n.put("registeredContainerInstancesCount", state.nodes(c.clusterName()).size());
+        n.put("runningTasksCount", running);
+        n.put("pendingTasksCount", pending);
+        return n;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Task definitions
+
+    private StateMachine.Command<ObjectNode> registerTaskDefinition(RegisterTaskDefinitionRequest r) {
+        return (state, changes) -> {
+            String family = r.family();
+            NavigableMap<Integer, TaskDefinition> revisions = family == null ? null : state.revisions(family);
+            int revision = revisions == null || revisions.isEmpty() ? 1 : revisions.lastKey() + 1;
+            TaskDefinition td = TaskDefinition.register(r, revision, now());
+            state.putTaskDefinition(changes, td);
+            return object().set("taskDefinition", DeployJson.MAPPER.valueToTree(td));
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> deregisterTaskDefinition(Requests.DeregisterTaskDefinition r) {
+        return (state, changes) -> {
+            String ref = Check.required("taskDefinition", r.taskDefinition());
+            if (!ref.contains(":")) {
+                throw new FieldException("taskDefinition", "taskDefinition must name a revision (family:revision)");
+            }
+            TaskDefinition td = taskDefinition(state, ref, false);
+            if (td.active()) {
+                td = td.deregistered(now());
+                state.putTaskDefinition(changes, td);
+            }
+            return object().set("taskDefinition", DeployJson.MAPPER.valueToTree(td));
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> describeTaskDefinition(Requests.DescribeTaskDefinition r) {
+        return (state, changes) -> {
+            TaskDefinition td = taskDefinition(state, Check.required("taskDefinition", r.taskDefinition()), false);
+            return object().set("taskDefinition", DeployJson.MAPPER.valueToTree(td));
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> listTaskDefinitions(Requests.ListTaskDefinitions r) {
+        return (state, changes) -> {
+            String status = definitionStatus(r.status());
+            String sort = r.sort() == null ? "ASC" : r.sort();
+            if (!sort.equals("ASC") && !sort.equals("DESC")) {
+                throw new FieldException("sort", "sort must be ASC or DESC");
+            }
+            List<TaskDefinition> all = new ArrayList<>();
+            for (NavigableMap<Integer, TaskDefinition> revisions : state.taskDefinitions().values()) {
+                for (TaskDefinition td : revisions.values()) {
+                    if ((r.familyPrefix() == null || td.family().startsWith(r.familyPrefix()))
+                            && (status == null || td.status().equals(status))) {
+                        all.add(td);
+                    }
+                }
+            }
+            // Sort keys that order as text: family, then the revision zero-padded.
+            Function<TaskDefinition, String> key = td -> td.family() + "\0" + String.format("%010d", td.revision());
+            all.sort(Comparator.comparing(key));
+            List<TaskDefinition> ordered = all;
+            Function<TaskDefinition, String> pageKey = key;
+            if (sort.equals("DESC")) {
+                ordered = new ArrayList<>(all);
+                java.util.Collections.reverse(ordered);
+                // Descending: page on the inverted key so that "after" still means "later in the list".
+                pageKey = td -> invert(key.apply(td));
+            }
+            Paging<TaskDefinition> page = Paging.of(ordered, pageKey, r.maxResults(), r.nextToken());
+            ArrayNode arns = array();
+            page.items().forEach(td -> arns.add(td.key()));
+            return paged(object().set("taskDefinitionArns", arns), page);
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> listTaskDefinitionFamilies(Requests.ListTaskDefinitionFamilies r) {
+        return (state, changes) -> {
+            String status = r.status() == null ? "ACTIVE" : r.status().equals("ALL") ? null : definitionStatus(r.status());
+            List<String> families = new ArrayList<>();
+            state.taskDefinitions().forEach((family, revisions) -> {
+                boolean wanted = status == null || revisions.values().stream().anyMatch(td -> td.status().equals(status));
+                if (wanted && (r.familyPrefix() == null || family.startsWith(r.familyPrefix()))) {
+                    families.add(family);
+                }
+            });
+            Paging<String> page = Paging.of(families, f -> f, r.maxResults(), r.nextToken());
+            ArrayNode names = array();
+            page.items().forEach(names::add);
+            return paged(object().set("families", names), page);
+        };
+    }
+
+    private static String definitionStatus(String status) {
+        if (status == null) {
+            return null;
+        }
+        if (!status.equals(TaskDefinition.ACTIVE) && !status.equals(TaskDefinition.INACTIVE)) {
+            throw new FieldException("status", "status must be ACTIVE or INACTIVE");
+        }
+        return status;
+    }
+
+    private static String invert(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            b.append((char) (Character.MAX_VALUE - c));
+        }
+        return b.toString();
+    }
+
+    /**
+     * {@code family:revision}, or {@code family} alone for its latest ACTIVE revision. With
+     * {@code mustBeActive}, an INACTIVE revision is refused (no new tasks or services on it).
+     */
+    static TaskDefinition taskDefinition(ControlPlaneState state, String ref, boolean mustBeActive) {
+        int colon = ref.lastIndexOf(':');
+        String family = colon < 0 ? ref : ref.substring(0, colon);
+        NavigableMap<Integer, TaskDefinition> revisions = state.revisions(family);
+        TaskDefinition td;
+        if (colon < 0) {
+            td = revisions.descendingMap().values().stream().filter(TaskDefinition::active).findFirst().orElse(null);
+            if (td == null) {
+                throw ControlPlaneException.notFound("TaskDefinitionNotFoundException", "taskDefinition",
+                        "no ACTIVE revision of task definition family " + shorten(family));
+            }
+        } else {
+            int revision;
+            try {
+                revision = Integer.parseInt(ref.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new FieldException("taskDefinition", "taskDefinition must be family or family:revision");
+            }
+            td = revisions.get(revision);
+            if (td == null) {
+                throw ControlPlaneException.notFound("TaskDefinitionNotFoundException", "taskDefinition",
+                        "no task definition " + shorten(ref));
+            }
+        }
+        if (mustBeActive && !td.active()) {
+            throw new ControlPlaneException(400, "ClientException", "task definition " + td.key()
+                    + " is INACTIVE; new tasks need an ACTIVE revision", "taskDefinition");
+        }
+        return td;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Nodes (container instances)
+
+    private StateMachine.Command<ObjectNode> registerContainerInstance(Requests.RegisterContainerInstance r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            Resources total = Check.required("totalResources", r.totalResources());
+            if (total.cpu() < 0 || total.cpu() > 1_048_576) {
+                throw new FieldException("totalResources.cpu", "totalResources.cpu must be between 0 and 1048576");
+            }
+            if (total.memory() < ContainerMinimum.MEMORY || total.memory() > 1 << 30) {
+                throw new FieldException("totalResources.memory", "totalResources.memory (MiB) must be at least "
+                        + ContainerMinimum.MEMORY);
+            }
+            List<String> ports = new ArrayList<>();
+            for (int i = 0; i < total.ports().size(); i++) {
+                ports.add(portKey("totalResources.ports[" + i + "]", total.ports().get(i)));
+            }
+            List<Attribute> attributes = new ArrayList<>();
+            Set<String> names = new HashSet<>();
+            List<Attribute> given = r.attributes() == null ? List.of() : r.attributes();
+            for (int i = 0; i < given.size(); i++) {
+                Attribute a = Check.required("attributes[" + i + "]", given.get(i)).normalize("attributes[" + i + "]");
+                if (!names.add(a.name())) {
+                    throw new FieldException("attributes[" + i + "].name", "attribute " + a.name() + " is given twice");
+                }
+                attributes.add(a);
+            }
+            String hostname = r.hostname() == null ? "" : r.hostname();
+            if (hostname.length() > 253) {
+                throw new FieldException("hostname", "hostname is longer than 253 characters");
+            }
+            Instant now = now();
+            Node node = new Node(newId(), cluster.clusterName(), hostname, Node.ACTIVE, true,
+                    new Resources(total.cpu(), total.memory(), ports), List.copyOf(attributes),
+                    r.agentVersion(), now, now);
+            state.putNode(changes, node);
+            placePending(state, changes, cluster.clusterName());
+            return object().set("containerInstance", describe(state, node));
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> deregisterContainerInstance(Requests.DeregisterContainerInstance r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            Node node = node(state, cluster, "containerInstance", r.containerInstance());
+            List<Task> live = state.tasks().stream()
+                    .filter(t -> node.id().equals(t.containerInstanceArn) && t.lastStatus != TaskStatus.STOPPED).toList();
+            if (!live.isEmpty() && !Boolean.TRUE.equals(r.force())) {
+                throw new ControlPlaneException(409, "ClientException", "node " + node.id() + " still has " + live.size()
+                        + " task(s); drain it first, or pass force", "containerInstance");
+            }
+            Instant now = now();
+            for (Task t : live) {
+                t.requestStop(Task.SERVICE_SCHEDULER_INITIATED, "node " + node.id() + " was deregistered", now);
+                t.lastStatus = TaskStatus.STOPPED;
+                t.stoppedAt = now;
+                state.putTask(changes, t);
+            }
+            ObjectNode described = describe(state, node);
+            described.put("status", "INACTIVE");
+            state.removeNode(changes, node.id());
+            return object().set("containerInstance", described);
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> listContainerInstances(Requests.ListContainerInstances r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            if (r.status() != null && !r.status().equals(Node.ACTIVE) && !r.status().equals(Node.DRAINING)) {
+                throw new FieldException("status", "status must be ACTIVE or DRAINING");
+            }
+            List<Node> nodes = state.nodes(cluster.clusterName()).stream()
+                    .filter(n -> r.status() == null || n.status().equals(r.status())).toList();
+            Paging<Node> page = Paging.of(nodes, Node::id, r.maxResults(), r.nextToken());
+            ArrayNode ids = array();
+            page.items().forEach(n -> ids.add(n.id()));
+            return paged(object().set("containerInstanceArns", ids), page);
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> describeContainerInstances(Requests.DescribeContainerInstances r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            List<String> ids = ids("containerInstances", r.containerInstances());
+            ArrayNode found = array();
+            ArrayNode failures = array();
+            for (String id : ids) {
+                Node n = state.node(id);
+                if (n == null || !n.cluster().equals(cluster.clusterName())) {
+                    failures.add(object().put("arn", id).put("reason", "MISSING"));
+                } else {
+                    found.add(describe(state, n));
+                }
+            }
+            ObjectNode answer = object();
+            answer.set("containerInstances", found);
+            answer.set("failures", failures);
+            return answer;
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> updateContainerInstancesState(Requests.UpdateContainerInstancesState r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            List<String> ids = ids("containerInstances", r.containerInstances());
+            String status = Check.required("status", r.status());
+            if (!status.equals(Node.ACTIVE) && !status.equals(Node.DRAINING)) {
+                throw new FieldException("status", "status must be ACTIVE or DRAINING");
+            }
+            // All or nothing: every node is checked before any changes.
+            List<Node> nodes = new ArrayList<>();
+            ArrayNode failures = array();
+            for (String id : ids) {
+                Node n = state.node(id);
+                if (n == null || !n.cluster().equals(cluster.clusterName())) {
+                    failures.add(object().put("arn", id).put("reason", "MISSING"));
+                } else {
+                    nodes.add(n);
+                }
+            }
+            ArrayNode updated = array();
+            for (Node n : nodes) {
+                Node changed = n.status().equals(status) ? n : n.withStatus(status);
+                if (changed != n) {
+                    state.putNode(changes, changed);
+                }
+                updated.add(describe(state, changed));
+            }
+            if (status.equals(Node.ACTIVE)) {
+                placePending(state, changes, cluster.clusterName());
+            }
+            ObjectNode answer = object();
+            answer.set("containerInstances", updated);
+            answer.set("failures", failures);
+            return answer;
+        };
+    }
+
+    private ObjectNode describe(ControlPlaneState state, Node n) {
+        ObjectNode d = DeployJson.MAPPER.valueToTree(n);
+        int cpu = n.registeredResources().cpu();
+        int memory = n.registeredResources().memory();
+        Set<String> ports = new java.util.TreeSet<>(n.registeredResources().ports());
+        int running = 0;
+        int pending = 0;
+        for (Task t : state.tasks()) {
+            if (n.id().equals(t.containerInstanceArn) && t.holdsResources()) {
+                cpu -= t.cpu;
+                memory -= t.memory;
+                ports.addAll(t.hostPorts);
+                if (t.lastStatus == TaskStatus.RUNNING) {
+                    running++;
+                } else if (t.lastStatus.before(TaskStatus.RUNNING)) {
+                    pending++;
+                }
+            }
+        }
+        d.set("remainingResources", DeployJson.MAPPER.valueToTree(new Resources(cpu, memory, List.copyOf(ports))));
+        d.put("runningTasksCount", running);
+        d.put("pendingTasksCount", pending);
+        return d;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Tasks
+
+    private StateMachine.Command<ObjectNode> runTask(Requests.RunTask r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            TaskDefinition td = taskDefinition(state, Check.required("taskDefinition", r.taskDefinition()), true);
+            int count = r.count() == null ? 1 : r.count();
+            if (count < 1 || count > 10) {
+                throw new FieldException("count", "count must be between 1 and 10");
+            }
+            String group = group(r.group(), td);
+            String startedBy = startedBy(r.startedBy());
+            List<PlacementStrategy> strategies = strategies(r.placementStrategy());
+            List<PlacementConstraint> constraints = constraints(r.placementConstraints());
+            List<Task> created = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                created.add(newTask(cluster.clusterName(), td, group, startedBy, strategies, constraints));
+            }
+            TaskRequirements requirements = requirements(created.get(0));
+            Placement placement = Scheduler.place(snapshot(state, cluster.clusterName()), requirements, count, random);
+            ArrayNode tasks = array();
+            for (int i = 0; i < count; i++) {
+                Task t = created.get(i);
+                if (i < placement.nodes().size()) {
+                    assign(t, placement.nodes().get(i));
+                } else {
+                    t.lastStatus = TaskStatus.PENDING;
+                    t.pendingReason = placement.reason();
+                }
+                state.putTask(changes, t);
+                tasks.add(DeployJson.MAPPER.valueToTree(t));
+            }
+            ObjectNode answer = object();
+            answer.set("tasks", tasks);
+            answer.set("failures", array());
+            return answer;
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> startTask(Requests.StartTask r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            TaskDefinition td = taskDefinition(state, Check.required("taskDefinition", r.taskDefinition()), true);
+            List<String> ids = ids("containerInstances", r.containerInstances());
+            if (ids.size() > 10) {
+                throw new FieldException("containerInstances", "containerInstances takes at most 10 nodes");
+            }
+            List<Node> nodes = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                nodes.add(node(state, cluster, "containerInstances[" + i + "]", ids.get(i)));
+            }
+            String group = group(r.group(), td);
+            String startedBy = startedBy(r.startedBy());
+            ClusterSnapshot snapshot = snapshot(state, cluster.clusterName());
+            ArrayNode tasks = array();
+            ArrayNode failures = array();
+            for (Node node : nodes) {
+                // The operator chose the node: only whether the task fits there is checked.
+                ClusterSnapshot one = new ClusterSnapshot(cluster.clusterName(),
+                        snapshot.nodes().stream().filter(n -> n.id().equals(node.id())).toList());
+                Task t = newTask(cluster.clusterName(), td, group, startedBy, List.of(), List.of());
+                Placement p = Scheduler.place(one, requirements(t), 1, random);
+                if (p.nodes().isEmpty()) {
+                    failures.add(object().put("arn", node.id()).put("reason", p.reason()));
+                    continue;
+                }
+                assign(t, node.id());
+                state.putTask(changes, t);
+                tasks.add(DeployJson.MAPPER.valueToTree(t));
+                snapshot = snapshot(state, cluster.clusterName());
+            }
+            ObjectNode answer = object();
+            answer.set("tasks", tasks);
+            answer.set("failures", failures);
+            return answer;
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> stopTask(Requests.StopTask r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            Task t = task(state, cluster, "task", r.task());
+            String reason = r.reason() == null ? "Task stopped by user" : r.reason();
+            if (reason.length() > 1024) {
+                throw new FieldException("reason", "reason is longer than 1024 characters");
+            }
+            if (t.requestStop(Task.USER_INITIATED, reason, now())) {
+                state.putTask(changes, t);
+            }
+            return object().set("task", DeployJson.MAPPER.valueToTree(t));
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> listTasks(Requests.ListTasks r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            TaskStatus desired = null;
+            if (r.desiredStatus() != null) {
+                desired = switch (r.desiredStatus()) {
+                    case "RUNNING" -> TaskStatus.RUNNING;
+                    case "STOPPED" -> TaskStatus.STOPPED;
+                    case "PENDING" -> TaskStatus.PENDING;
+                    default -> throw new FieldException("desiredStatus", "desiredStatus must be RUNNING, PENDING or STOPPED");
+                };
+            }
+            if (r.containerInstance() != null) {
+                node(state, cluster, "containerInstance", r.containerInstance());
+            }
+            List<Task> matching = new ArrayList<>();
+            for (Task t : state.tasks()) {
+                if (!t.cluster.equals(cluster.clusterName())
+                        || (r.serviceName() != null && !r.serviceName().equals(t.serviceName))
+                        || (r.containerInstance() != null && !r.containerInstance().equals(t.containerInstanceArn))
+                        || (r.family() != null && !t.taskDefinitionArn.startsWith(r.family() + ":"))
+                        || (r.startedBy() != null && !r.startedBy().equals(t.startedBy))) {
+                    continue;
+                }
+                if (desired == TaskStatus.PENDING ? t.lastStatus.atLeast(TaskStatus.RUNNING) || t.desiredStatus != TaskStatus.RUNNING
+                        : desired != null && t.desiredStatus != desired) {
+                    continue;
+                }
+                matching.add(t);
+            }
+            matching.sort(Comparator.comparing(t -> t.taskArn));
+            Paging<Task> page = Paging.of(matching, t -> t.taskArn, r.maxResults(), r.nextToken());
+            ArrayNode ids = array();
+            page.items().forEach(t -> ids.add(t.taskArn));
+            return paged(object().set("taskArns", ids), page);
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> describeTasks(Requests.DescribeTasks r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            List<String> ids = ids("tasks", r.tasks());
+            ArrayNode found = array();
+            ArrayNode failures = array();
+            for (String id : ids) {
+                Task t = state.task(id);
+                if (t == null || !t.cluster.equals(cluster.clusterName())) {
+                    failures.add(object().put("arn", id).put("reason", "MISSING"));
+                } else {
+                    found.add(DeployJson.MAPPER.valueToTree(t));
+                }
+            }
+            ObjectNode answer = object();
+            answer.set("tasks", found);
+            answer.set("failures", failures);
+            return answer;
+        };
+    }
+
+    private StateMachine.Command<ObjectNode> submitTaskStateChange(Requests.SubmitTaskStateChange r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            Task t = task(state, cluster, "task", r.task());
+            TaskStatus status = TaskLifecycle.reportedStatus(r.status());
+            List<Requests.ContainerStateChange> containers = r.containers() == null ? List.of() : r.containers();
+            TaskLifecycle.checkContainers(t, containers);
+            String health = TaskLifecycle.health("healthStatus", r.healthStatus());
+            boolean freed = TaskLifecycle.apply(t, status, r.reason(), containers, health, now());
+            state.putTask(changes, t);
+            if (freed) {
+                placePending(state, changes, cluster.clusterName());
+            }
+            return object().set("task", DeployJson.MAPPER.valueToTree(t));
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Placement
+
+    private Task newTask(String cluster, TaskDefinition td, String group, String startedBy,
+                         List<PlacementStrategy> strategies, List<PlacementConstraint> constraints) {
+        Task t = new Task();
+        t.taskArn = newId();
+        t.cluster = cluster;
+        t.taskDefinitionArn = td.key();
+        t.group = group;
+        t.startedBy = startedBy;
+        t.lastStatus = TaskStatus.PROVISIONING;
+        t.desiredStatus = TaskStatus.RUNNING;
+        t.healthStatus = Task.UNKNOWN;
+        t.cpu = td.cpu();
+        t.memory = td.memory();
+        t.hostPorts = new ArrayList<>(td.fixedHostPorts());
+        t.placementStrategy = new ArrayList<>(strategies);
+        t.placementConstraints = new ArrayList<>(constraints);
+        t.createdAt = now();
+        for (var c : td.containerDefinitions()) {
+            t.containers.add(new TaskContainer(c.name(), c.image(), "PENDING", null, null,
+                    c.healthCheck() == null ? null : Task.UNKNOWN, List.of()));
+        }
+        t.version = 1;
+        return t;
+    }
+
+    private static void assign(Task t, String node) {
+        t.containerInstanceArn = node;
+        t.lastStatus = TaskStatus.PENDING;
+        t.pendingReason = null;
+        t.version++;
+    }
+
+    private static TaskRequirements requirements(Task t) {
+        return new TaskRequirements(t.group, t.cpu, t.memory, t.hostPorts, t.placementStrategy, t.placementConstraints);
+    }
+
+    /**
+     * Places the cluster's tasks that wait for capacity, oldest first: called whenever capacity may
+     * have appeared (a node registered or came back, a task released its resources).
+     */
+    private void placePending(ControlPlaneState state, Changes changes, String cluster) {
+        List<Task> waiting = new ArrayList<>();
+        for (Task t : state.tasks()) {
+            if (t.cluster.equals(cluster) && !t.placed() && t.desiredStatus == TaskStatus.RUNNING
+                    && t.lastStatus.before(TaskStatus.RUNNING)) {
+                waiting.add(t);
+            }
+        }
+        if (waiting.isEmpty()) {
+            return;
+        }
+        waiting.sort(Comparator.comparing((Task t) -> t.createdAt).thenComparing(t -> t.taskArn));
+        List<Scheduler.Outcome> outcomes = Scheduler.placeEach(snapshot(state, cluster),
+                waiting.stream().map(ControlPlane::requirements).toList(), random);
+        for (int i = 0; i < waiting.size(); i++) {
+            Task t = waiting.get(i);
+            Scheduler.Outcome o = outcomes.get(i);
+            if (o.node() != null) {
+                assign(t, o.node());
+                state.putTask(changes, t);
+            } else if (!o.reason().equals(t.pendingReason)) {
+                t.pendingReason = o.reason();
+                state.putTask(changes, t);
+            }
+        }
+    }
+
+    /** The cluster's nodes with what their live tasks leave free; tasks going away still hold resources. */
+    static ClusterSnapshot snapshot(ControlPlaneState state, String cluster) {
+        Map<String, int[]> used = new HashMap<>();
+        Map<String, Set<String>> ports = new HashMap<>();
+        Map<String, Map<String, Integer>> groups = new HashMap<>();
+        for (Task t : state.tasks()) {
+            if (!t.cluster.equals(cluster) || !t.holdsResources()) {
+                continue;
+            }
+            int[] u = used.computeIfAbsent(t.containerInstanceArn, k -> new int[2]);
+            u[0] += t.cpu;
+            u[1] += t.memory;
+            ports.computeIfAbsent(t.containerInstanceArn, k -> new HashSet<>()).addAll(t.hostPorts);
+            if (t.desiredStatus == TaskStatus.RUNNING) {
+                groups.computeIfAbsent(t.containerInstanceArn, k -> new HashMap<>()).merge(t.group, 1, Integer::sum);
+            }
+        }
+        List<NodeSnapshot> nodes = new ArrayList<>();
+        for (Node n : state.nodes(cluster)) {
+            int[] u = used.getOrDefault(n.id(), new int[2]);
+            Set<String> p = new HashSet<>(n.registeredResources().ports());
+            p.addAll(ports.getOrDefault(n.id(), Set.of()));
+            Map<String, String> attributes = new HashMap<>();
+            n.attributes().forEach(a -> attributes.put(a.name(), a.value() == null ? "" : a.value()));
+            nodes.add(new NodeSnapshot(n.id(), n.hostname(), n.status().equals(Node.ACTIVE), n.agentConnected(),
+                    n.registeredResources().cpu() - u[0], n.registeredResources().memory() - u[1], p, attributes,
+                    groups.getOrDefault(n.id(), Map.of())));
+        }
+        return new ClusterSnapshot(cluster, nodes);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Lookups and small checks
+
+    private static Cluster cluster(ControlPlaneState state, String field, String name) {
+        String n = name == null ? Cluster.DEFAULT : name;
+        Cluster c = state.cluster(n);
+        if (c == null) {
+            throw ControlPlaneException.notFound("ClusterNotFoundException", field, "no cluster " + shorten(n));
+        }
+        return c;
+    }
+
+    private static Node node(ControlPlaneState state, Cluster cluster, String field, String id) {
+        Check.required(field, id);
+        Node n = state.node(id);
+        if (n == null || !n.cluster().equals(cluster.clusterName())) {
+            throw ControlPlaneException.notFound("ContainerInstanceNotFoundException", field,
+                    "no node " + shorten(id) + " in cluster " + cluster.clusterName());
+        }
+        return n;
+    }
+
+    private static Task task(ControlPlaneState state, Cluster cluster, String field, String id) {
+        Check.required(field, id);
+        Task t = state.task(id);
+        if (t == null || !t.cluster.equals(cluster.clusterName())) {
+            throw ControlPlaneException.notFound("TaskNotFoundException", field,
+                    "no task " + shorten(id) + " in cluster " + cluster.clusterName());
+        }
+        return t;
+    }
+
+    private static List<String> ids(String field, List<String> ids) {
+        if (ids == null || ids.isEmpty()) {
+            throw new FieldException(field, field + " needs at least one id");
+        }
+        if (ids.size() > 100) {
+            throw new FieldException(field, field + " takes at most 100 ids");
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            if (ids.get(i) == null || ids.get(i).isEmpty()) {
+                throw new FieldException(field + "[" + i + "]", field + "[" + i + "] is empty");
+            }
+        }
+        return ids;
+    }
+
+    private static String group(String given, TaskDefinition td) {
+        if (given == null) {
+            return "family:" + td.family();
+        }
+        if (given.isEmpty() || given.length() > 255 || given.startsWith("service:")) {
+            throw new FieldException("group", "group must be 1-255 characters and not start with service:");
+        }
+        return given;
+    }
+
+    private static String startedBy(String given) {
+        if (given != null && (given.isEmpty() || given.length() > 128)) {
+            throw new FieldException("startedBy", "startedBy must be 1-128 characters");
+        }
+        return given;
+    }
+
+    static List<PlacementStrategy> strategies(List<PlacementStrategy> given) {
+        return normalized("placementStrategy", given, 5, (s, f) -> s.normalize(f));
+    }
+
+    static List<PlacementConstraint> constraints(List<PlacementConstraint> given) {
+        return normalized("placementConstraints", given, 10, (c, f) -> c.normalize(f));
+    }
+
+    /** Each element of an optional request list, normalized and named by its index on error. */
+    private static <T> List<T> normalized(String field, List<T> given, int max, java.util.function.BiFunction<T, String, T> normalize) {
+        List<T> out = new ArrayList<>();
+        if (given == null) {
+            return out;
+        }
+        if (given.size() > max) {
+            throw new FieldException(field, field + " takes at most " + max + " entries");
+        }
+        for (int i = 0; i < given.size(); i++) {
+            String f = field + "[" + i + "]";
+            out.add(normalize.apply(Check.required(f, given.get(i)), f));
+        }
+        return out;
+    }
+
+    private static String portKey(String field, String port) {
+        String p = Check.required(field, port);
+        String[] parts = p.split("/", -1);
+        String proto = parts.length == 2 ? parts[1] : "tcp";
+        try {
+            int n = Integer.parseInt(parts[0]);
+            if (parts.length <= 2 && n >= 1 && n <= 65535 && (proto.equals("tcp") || proto.equals("udp"))) {
+                return n + "/" + proto;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new FieldException(field, field + " must be PORT or PORT/tcp or PORT/udp, not " + shorten(p));
+    }
+
+    private Instant now() {
+        return machine.clock().instant();
+    }
+
+    static String newId() {
+        byte[] b = new byte[16];
+        IDS.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    static String shorten(String s) {
+        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+    }
+
+    private static ObjectNode object() {
+        return DeployJson.MAPPER.createObjectNode();
+    }
+
+    private static ArrayNode array() {
+        return DeployJson.MAPPER.createArrayNode();
+    }
+
+    private static ObjectNode paged(ObjectNode answer, Paging<?> page) {
+        if (page.nextToken() != null) {
+            answer.put("nextToken", page.nextToken());
+        }
+        return answer;
+    }
+
+    /** The smallest node that can register. */
+    private static final class ContainerMinimum {
+        static final int MEMORY = 64;
+    }
+
+    /** Required-field checks for values outside the model's factories. */
+    static final class Check {
+        static <T> T required(String field, T value) {
+            if (value == null) {
+                throw new FieldException(field, field + " is required");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.berth.deploy.state;
+
+import dev.berth.deploy.model.Cluster;
+import dev.berth.deploy.model.DeployJson;
+import dev.berth.deploy.model.Node;
+import dev.berth.deploy.model.Task;
+import dev.berth.deploy.model.TaskDefinition;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * Everything the controller knows, in memory, as loaded from {@code cp_object} and kept in step with
+ * it: each {@code put}/{@code remove} changes the map and records the write in the command's
+ * {@link Changes}. Only the state machine's context touches it.
+ */
+public final class ControlPlaneState {
+    static final String CLUSTER = "cluster";
+    static final String TASK_DEFINITION = "taskdef";
+    static final String NODE = "node";
+    static final String TASK = "task";
+
+    private final Map<String, Cluster> clusters = new TreeMap<>();
+    private final Map<String, NavigableMap<Integer, TaskDefinition>> taskDefinitions = new TreeMap<>();
+    private final Map<String, Node> nodes = new TreeMap<>();
+    private final Map<String, Task> tasks = new LinkedHashMap<>();
+
+    /** Reads every document; creates the {@code default} cluster when missing. */
+    static ControlPlaneState load(Connection c, Instant now) throws SQLException {
+        ControlPlaneState s = new ControlPlaneState();
+        try (PreparedStatement p = c.prepareStatement("SELECT kind, id, doc FROM cp_object ORDER BY kind, rowid");
+             ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                String kind = rs.getString(1);
+                String doc = rs.getString(3);
+                try {
+                    switch (kind) {
+                        case CLUSTER -> {
+                            Cluster cl = DeployJson.MAPPER.readValue(doc, Cluster.class);
+                            s.clusters.put(cl.clusterName(), cl);
+                        }
+                        case TASK_DEFINITION -> {
+                            TaskDefinition td = DeployJson.MAPPER.readValue(doc, TaskDefinition.class);
+                            s.taskDefinitions.computeIfAbsent(td.family(), f -> new TreeMap<>()).put(td.revision(), td);
+                        }
+                        case NODE -> {
+                            Node n = DeployJson.MAPPER.readValue(doc, Node.class);
+                            s.nodes.put(n.id(), n);
+                        }
+                        case TASK -> {
+                            Task t = DeployJson.MAPPER.readValue(doc, Task.class);
+                            s.tasks.put(t.taskArn, t);
+                        }
+                        default -> {
+                            // A kind from a newer Berth: left alone.
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new SQLException("unreadable " + kind + " document " + rs.getString(2) + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        if (!s.clusters.containsKey(Cluster.DEFAULT)) {
+            Changes changes = new Changes();
+            s.putCluster(changes, Cluster.create(Cluster.DEFAULT, now));
+            changes.write(c, now.toEpochMilli());
+        }
+        return s;
+    }
+
+    // -- clusters
+
+    public Cluster cluster(String name) {
+        return clusters.get(name);
+    }
+
+    public Collection<Cluster> clusters() {
+        return clusters.values();
+    }
+
+    public void putCluster(Changes changes, Cluster cluster) {
+        clusters.put(cluster.clusterName(), cluster);
+        changes.put(CLUSTER, cluster.clusterName(), cluster);
+    }
+
+    public void removeCluster(Changes changes, String name) {
+        clusters.remove(name);
+        changes.delete(CLUSTER, name);
+    }
+
+    // -- task definitions
+
+    public NavigableMap<Integer, TaskDefinition> revisions(String family) {
+        NavigableMap<Integer, TaskDefinition> r = taskDefinitions.get(family);
+        return r == null ? new TreeMap<>() : r;
+    }
+
+    public Map<String, NavigableMap<Integer, TaskDefinition>> taskDefinitions() {
+        return taskDefinitions;
+    }
+
+    public void putTaskDefinition(Changes changes, TaskDefinition td) {
+        taskDefinitions.computeIfAbsent(td.family(), f -> new TreeMap<>()).put(td.revision(), td);
+        changes.put(TASK_DEFINITION, td.key(), td);
+    }
+
+    // -- nodes
+
+    public Node node(String id) {
+        return nodes.get(id);
+    }
+
+    public Collection<Node> nodes() {
+        return nodes.values();
+    }
+
+    public List<Node> nodes(String cluster) {
+        return nodes.values().stream().filter(n -> n.cluster().equals(cluster)).toList();
+    }
+
+    public void putNode(Changes changes, Node node) {
+        nodes.put(node.id(), node);
+        changes.put(NODE, node.id(), node);
+    }
+
+    public void removeNode(Changes changes, String id) {
+        nodes.remove(id);
+        changes.delete(NODE, id);
+    }
+
+    // -- tasks
+
+    public Task task(String id) {
+        return tasks.get(id);
+    }
+
+    public Collection<Task> tasks() {
+        return tasks.values();
+    }
+
+    /** Records a new or changed task; call it after every change to a task. */
+    public void putTask(Changes changes, Task task) {
+        tasks.put(task.taskArn, task);
+        changes.put(TASK, task.taskArn, task);
+    }
+
+    public void removeTask(Changes changes, String id) {
+        tasks.remove(id);
+        changes.delete(TASK, id);
+    }
+}
