@@ -128,7 +128,8 @@ public final class BerthServer implements AutoCloseable {
                 sourceAddr(listen.host(), port));
         ControlPlane controlPlane;
         try {
-            controlPlane = ControlPlane.start(vertx, database, Clock.systemUTC(), new SecureRandom())
+            controlPlane = ControlPlane.start(vertx, database, Clock.systemUTC(), new SecureRandom(),
+                            new RegistryImageResolver(store, port, java.util.Set.of()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             database.close();
@@ -168,6 +169,7 @@ public final class BerthServer implements AutoCloseable {
             throw new IOException("cannot listen on " + listen.host() + ":" + port + ": " + e.getMessage(), e);
         }
         server.scheduleUploadPurge();
+        server.scheduleControlPlaneTicks();
         LOG.atInfo().addKeyValue("listen", listen.host() + ":" + port)
                 .addKeyValue("storage", config.storage().driver() + ":" + config.storage().root())
                 .log("berth is serving");
@@ -231,6 +233,15 @@ public final class BerthServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("no free port on " + host, e);
         }
+    }
+
+    /** The control plane's periodic step: node health, due triggers, reconciliation. */
+    private void scheduleControlPlaneTicks() {
+        vertx.setPeriodic(1000, id -> {
+            if (!stopped) {
+                controlPlane.tick().onFailure(e -> LOG.atWarn().setCause(e).log("control-plane step failed"));
+            }
+        });
     }
 
     private void scheduleUploadPurge() {

@@ -8,6 +8,8 @@ import dev.berth.deploy.model.Cluster;
 import dev.berth.deploy.model.ControlPlaneException;
 import dev.berth.deploy.model.DeployJson;
 import dev.berth.deploy.model.FieldException;
+import dev.berth.deploy.model.ImageReference;
+import dev.berth.deploy.model.Service;
 import dev.berth.deploy.model.Node;
 import dev.berth.deploy.model.PlacementConstraint;
 import dev.berth.deploy.model.PlacementStrategy;
@@ -15,11 +17,9 @@ import dev.berth.deploy.model.RegisterTaskDefinitionRequest;
 import dev.berth.deploy.model.Requests;
 import dev.berth.deploy.model.Resources;
 import dev.berth.deploy.model.Task;
-import dev.berth.deploy.model.TaskContainer;
 import dev.berth.deploy.model.TaskDefinition;
 import dev.berth.deploy.model.TaskStatus;
 import dev.berth.deploy.scheduler.ClusterSnapshot;
-import dev.berth.deploy.scheduler.NodeSnapshot;
 import dev.berth.deploy.scheduler.Placement;
 import dev.berth.deploy.scheduler.Scheduler;
 import dev.berth.deploy.scheduler.TaskRequirements;
@@ -33,7 +33,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -54,6 +53,8 @@ public final class ControlPlane {
 
     private final StateMachine machine;
     private final Random random;
+    private final ImageResolver resolver;
+    private final Services services;
     private final Map<String, Action> actions = new LinkedHashMap<>();
 
     /** One API action: reads its request body and runs. */
@@ -62,9 +63,11 @@ public final class ControlPlane {
         Future<ObjectNode> call(String body);
     }
 
-    private ControlPlane(StateMachine machine, Random random) {
+    private ControlPlane(StateMachine machine, Random random, ImageResolver resolver) {
         this.machine = machine;
         this.random = random;
+        this.resolver = resolver;
+        this.services = new Services(random);
         action("CreateCluster", Requests.CreateCluster.class, this::createCluster);
         action("DescribeClusters", Requests.DescribeClusters.class, this::describeClusters);
         action("ListClusters", Requests.ListClusters.class, this::listClusters);
@@ -86,10 +89,70 @@ public final class ControlPlane {
         action("ListTasks", Requests.ListTasks.class, this::listTasks);
         action("DescribeTasks", Requests.DescribeTasks.class, this::describeTasks);
         action("SubmitTaskStateChange", Requests.SubmitTaskStateChange.class, this::submitTaskStateChange);
+        action("SubmitHeartbeat", Requests.SubmitHeartbeat.class, this::submitHeartbeat);
+        pinningAction("CreateService", Requests.CreateService.class, (state, r) -> r.taskDefinition(),
+                (r, pinned) -> (state, changes) -> services.create(state, changes, r, pinned, now()));
+        pinningAction("UpdateService", Requests.UpdateService.class, Services::definitionToPin,
+                (r, pinned) -> (state, changes) -> services.update(state, changes, r, pinned, now()));
+        action("DeleteService", Requests.DeleteService.class,
+                r -> (state, changes) -> services.delete(state, changes, r, now()));
+        action("DescribeServices", Requests.DescribeServices.class, r -> (state, changes) -> services.describeAll(state, r));
+        action("ListServices", Requests.ListServices.class, r -> (state, changes) -> services.list(state, r));
+        action("ListServiceEvents", Requests.ListServiceEvents.class, r -> (state, changes) -> services.events(state, r));
     }
 
-    public static Future<ControlPlane> start(Vertx vertx, Database database, Clock clock, Random random) {
-        return StateMachine.start(vertx, database, clock).map(m -> new ControlPlane(m, random));
+    public static Future<ControlPlane> start(Vertx vertx, Database database, Clock clock, Random random,
+                                             ImageResolver resolver) {
+        return StateMachine.start(vertx, database, clock).map(m -> new ControlPlane(m, random, resolver));
+    }
+
+    /**
+     * An action that deploys images: it first finds the task definition the request would deploy
+     * ({@code definition}, null for none), resolves that definition's tags to digests outside the
+     * state machine (registry lookups are I/O), then runs the command with the pinned images.
+     */
+    private <R> void pinningAction(String name, Class<R> type, java.util.function.BiFunction<ControlPlaneState, R, String> definition,
+                                   java.util.function.BiFunction<R, Map<String, String>, StateMachine.Command<ObjectNode>> command) {
+        actions.put(name, body -> {
+            R request;
+            try {
+                request = DeployJson.readRequest(body, type);
+            } catch (FieldException e) {
+                return Future.failedFuture(e);
+            }
+            return machine.execute((state, changes) -> {
+                String ref = definition.apply(state, request);
+                if (ref == null) {
+                    return null;
+                }
+                try {
+                    return taskDefinition(state, ref, false);
+                } catch (FieldException | ControlPlaneException e) {
+                    return null; // the command itself reports it, with the right field
+                }
+            }).compose(td -> pin(td)).compose(pinned -> machine.execute(command.apply(request, pinned)));
+        });
+    }
+
+    /** Container name to image pinned by digest, for the containers whose tag Berth can resolve. */
+    private Future<Map<String, String>> pin(TaskDefinition td) {
+        if (td == null) {
+            return Future.succeededFuture(Map.of());
+        }
+        Map<String, String> pinned = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Future<?>> lookups = new ArrayList<>();
+        for (var c : td.containerDefinitions()) {
+            ImageReference image = ImageReference.parse(c.image());
+            if (image.digest() != null) {
+                continue;
+            }
+            lookups.add(resolver.resolve(image).otherwiseEmpty().onSuccess(digest -> {
+                if (digest != null) {
+                    pinned.put(c.name(), image.pinned(dev.berth.digest.Digest.parse(digest)).toString());
+                }
+            }));
+        }
+        return Future.join(lookups).otherwiseEmpty().map(v -> Map.copyOf(pinned));
     }
 
     private <R> void action(String name, Class<R> type, Function<R, StateMachine.Command<ObjectNode>> command) {
@@ -184,6 +247,11 @@ public final class ControlPlane {
                 throw ControlPlaneException.conflict("ClusterContainsContainerInstancesException", "cluster",
                         "cluster " + c.clusterName() + " still has nodes; deregister them first");
             }
+            if (state.services().stream().anyMatch(sv -> sv.cluster.equals(c.clusterName())
+                    && !Service.INACTIVE.equals(sv.status))) {
+                throw ControlPlaneException.conflict("ClusterContainsServicesException", "cluster",
+                        "cluster " + c.clusterName() + " still has services; delete them first");
+            }
             boolean liveTasks = state.tasks().stream()
                     .anyMatch(t -> t.cluster.equals(c.clusterName()) && t.lastStatus != TaskStatus.STOPPED);
             if (liveTasks) {
@@ -194,6 +262,11 @@ public final class ControlPlane {
             for (Task t : List.copyOf(state.tasks())) {
                 if (t.cluster.equals(c.clusterName())) {
                     state.removeTask(changes, t.taskArn);
+                }
+            }
+            for (Service sv : List.copyOf(state.services())) {
+                if (sv.cluster.equals(c.clusterName())) {
+                    state.removeService(changes, sv.serviceArn);
                 }
             }
             state.removeCluster(changes, c.clusterName());
@@ -399,7 +472,8 @@ public final class ControlPlane {
                     new Resources(total.cpu(), total.memory(), ports), List.copyOf(attributes),
                     r.agentVersion(), now, now);
             state.putNode(changes, node);
-            placePending(state, changes, cluster.clusterName());
+            Placements.placePending(state, changes, cluster.clusterName(), random);
+            reconcileCluster(state, changes, cluster.clusterName());
             return object().set("containerInstance", describe(state, node));
         };
     }
@@ -424,6 +498,7 @@ public final class ControlPlane {
             ObjectNode described = describe(state, node);
             described.put("status", "INACTIVE");
             state.removeNode(changes, node.id());
+            reconcileCluster(state, changes, cluster.clusterName());
             return object().set("containerInstance", described);
         };
     }
@@ -492,8 +567,9 @@ public final class ControlPlane {
                 updated.add(describe(state, changed));
             }
             if (status.equals(Node.ACTIVE)) {
-                placePending(state, changes, cluster.clusterName());
+                Placements.placePending(state, changes, cluster.clusterName(), random);
             }
+            reconcileCluster(state, changes, cluster.clusterName());
             ObjectNode answer = object();
             answer.set("containerInstances", updated);
             answer.set("failures", failures);
@@ -543,15 +619,15 @@ public final class ControlPlane {
             List<PlacementConstraint> constraints = constraints(r.placementConstraints());
             List<Task> created = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                created.add(newTask(cluster.clusterName(), td, group, startedBy, strategies, constraints));
+                created.add(Placements.newTask(cluster.clusterName(), td, group, startedBy, strategies, constraints, Map.of(), now()));
             }
-            TaskRequirements requirements = requirements(created.get(0));
-            Placement placement = Scheduler.place(snapshot(state, cluster.clusterName()), requirements, count, random);
+            TaskRequirements requirements = Placements.requirements(created.get(0));
+            Placement placement = Scheduler.place(Placements.snapshot(state, cluster.clusterName()), requirements, count, random);
             ArrayNode tasks = array();
             for (int i = 0; i < count; i++) {
                 Task t = created.get(i);
                 if (i < placement.nodes().size()) {
-                    assign(t, placement.nodes().get(i));
+                    Placements.assign(t, placement.nodes().get(i));
                 } else {
                     t.lastStatus = TaskStatus.PENDING;
                     t.pendingReason = placement.reason();
@@ -580,23 +656,23 @@ public final class ControlPlane {
             }
             String group = group(r.group(), td);
             String startedBy = startedBy(r.startedBy());
-            ClusterSnapshot snapshot = snapshot(state, cluster.clusterName());
+            ClusterSnapshot snapshot = Placements.snapshot(state, cluster.clusterName());
             ArrayNode tasks = array();
             ArrayNode failures = array();
             for (Node node : nodes) {
                 // The operator chose the node: only whether the task fits there is checked.
                 ClusterSnapshot one = new ClusterSnapshot(cluster.clusterName(),
                         snapshot.nodes().stream().filter(n -> n.id().equals(node.id())).toList());
-                Task t = newTask(cluster.clusterName(), td, group, startedBy, List.of(), List.of());
-                Placement p = Scheduler.place(one, requirements(t), 1, random);
+                Task t = Placements.newTask(cluster.clusterName(), td, group, startedBy, List.of(), List.of(), Map.of(), now());
+                Placement p = Scheduler.place(one, Placements.requirements(t), 1, random);
                 if (p.nodes().isEmpty()) {
                     failures.add(object().put("arn", node.id()).put("reason", p.reason()));
                     continue;
                 }
-                assign(t, node.id());
+                Placements.assign(t, node.id());
                 state.putTask(changes, t);
                 tasks.add(DeployJson.MAPPER.valueToTree(t));
-                snapshot = snapshot(state, cluster.clusterName());
+                snapshot = Placements.snapshot(state, cluster.clusterName());
             }
             ObjectNode answer = object();
             answer.set("tasks", tasks);
@@ -615,6 +691,7 @@ public final class ControlPlane {
             }
             if (t.requestStop(Task.USER_INITIATED, reason, now())) {
                 state.putTask(changes, t);
+                reconcileServiceOf(state, changes, t);
             }
             return object().set("task", DeployJson.MAPPER.valueToTree(t));
         };
@@ -687,120 +764,117 @@ public final class ControlPlane {
             List<Requests.ContainerStateChange> containers = r.containers() == null ? List.of() : r.containers();
             TaskLifecycle.checkContainers(t, containers);
             String health = TaskLifecycle.health("healthStatus", r.healthStatus());
+            if (r.reason() != null && r.reason().length() > 1024) {
+                throw new FieldException("reason", "reason is longer than 1024 characters");
+            }
+            boolean wanted = t.desiredStatus == TaskStatus.RUNNING;
             boolean freed = TaskLifecycle.apply(t, status, r.reason(), containers, health, now());
             state.putTask(changes, t);
-            if (freed) {
-                placePending(state, changes, cluster.clusterName());
+            if (freed && wanted && t.serviceName != null) {
+                // It stopped on its own: a failure of its deployment (circuit breaker).
+                Service s = state.service(t.cluster, t.serviceName);
+                if (s != null) {
+                    services.taskFailed(state, changes, s, t, now());
+                }
             }
+            if (freed) {
+                Placements.placePending(state, changes, cluster.clusterName(), random);
+            }
+            reconcileServiceOf(state, changes, t);
             return object().set("task", DeployJson.MAPPER.valueToTree(t));
         };
     }
 
     // ------------------------------------------------------------------------------------------
-    // Placement
+    // Heartbeats, node health and the periodic step
 
-    private Task newTask(String cluster, TaskDefinition td, String group, String startedBy,
-                         List<PlacementStrategy> strategies, List<PlacementConstraint> constraints) {
-        Task t = new Task();
-        t.taskArn = newId();
-        t.cluster = cluster;
-        t.taskDefinitionArn = td.key();
-        t.group = group;
-        t.startedBy = startedBy;
-        t.lastStatus = TaskStatus.PROVISIONING;
-        t.desiredStatus = TaskStatus.RUNNING;
-        t.healthStatus = Task.UNKNOWN;
-        t.cpu = td.cpu();
-        t.memory = td.memory();
-        t.hostPorts = new ArrayList<>(td.fixedHostPorts());
-        t.placementStrategy = new ArrayList<>(strategies);
-        t.placementConstraints = new ArrayList<>(constraints);
-        t.createdAt = now();
-        for (var c : td.containerDefinitions()) {
-            t.containers.add(new TaskContainer(c.name(), c.image(), "PENDING", null, null,
-                    c.healthCheck() == null ? null : Task.UNKNOWN, List.of()));
-        }
-        t.version = 1;
-        return t;
-    }
+    /** Three missed heartbeats (every 10 s): the node gets no new tasks. */
+    public static final java.time.Duration DISCONNECTED_AFTER = java.time.Duration.ofSeconds(30);
+    /** Default time without heartbeat after which a node's tasks are lost and replaced elsewhere. */
+    public static final java.time.Duration LOST_AFTER = java.time.Duration.ofSeconds(60);
 
-    private static void assign(Task t, String node) {
-        t.containerInstanceArn = node;
-        t.lastStatus = TaskStatus.PENDING;
-        t.pendingReason = null;
-        t.version++;
-    }
-
-    private static TaskRequirements requirements(Task t) {
-        return new TaskRequirements(t.group, t.cpu, t.memory, t.hostPorts, t.placementStrategy, t.placementConstraints);
+    private StateMachine.Command<ObjectNode> submitHeartbeat(Requests.SubmitHeartbeat r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            Node node = node(state, cluster, "containerInstance", r.containerInstance());
+            boolean back = !node.agentConnected();
+            state.putNode(changes, node.withAgent(true, now()));
+            if (back) {
+                Placements.placePending(state, changes, cluster.clusterName(), random);
+                reconcileCluster(state, changes, cluster.clusterName());
+            }
+            return object().put("acknowledged", true);
+        };
     }
 
     /**
-     * Places the cluster's tasks that wait for capacity, oldest first: called whenever capacity may
-     * have appeared (a node registered or came back, a task released its resources).
+     * The periodic step (every second in a server): nodes whose heartbeats stopped become
+     * disconnected, then lost (their tasks STOPPED and replaced); due push triggers deploy; every
+     * service is reconciled (grace periods end, waiting tasks find room).
      */
-    private void placePending(ControlPlaneState state, Changes changes, String cluster) {
-        List<Task> waiting = new ArrayList<>();
+    public Future<Void> tick() {
+        return machine.execute((state, changes) -> {
+            Instant now = now();
+            java.util.Set<String> clusters = new java.util.TreeSet<>();
+            for (Node n : List.copyOf(state.nodes())) {
+                Instant last = n.lastHeartbeatAt() == null ? n.registeredAt() : n.lastHeartbeatAt();
+                if (n.agentConnected() && last.plus(DISCONNECTED_AFTER).isBefore(now)) {
+                    state.putNode(changes, n.withAgent(false, n.lastHeartbeatAt()));
+                    clusters.add(n.cluster());
+                }
+                if (last.plus(LOST_AFTER).isBefore(now)) {
+                    if (nodeLost(state, changes, n, now) > 0) {
+                        clusters.add(n.cluster());
+                    }
+                }
+            }
+            for (Service s : List.copyOf(state.services())) {
+                services.reconcile(state, changes, s, now);
+            }
+            for (Cluster c : List.copyOf(state.clusters())) {
+                Placements.placePending(state, changes, c.clusterName(), random);
+            }
+            return null;
+        }).mapEmpty();
+    }
+
+    /** The node's live tasks are lost: STOPPED (their resources with them), services replace them. */
+    private int nodeLost(ControlPlaneState state, Changes changes, Node n, Instant now) {
+        int lost = 0;
         for (Task t : state.tasks()) {
-            if (t.cluster.equals(cluster) && !t.placed() && t.desiredStatus == TaskStatus.RUNNING
-                    && t.lastStatus.before(TaskStatus.RUNNING)) {
-                waiting.add(t);
+            if (n.id().equals(t.containerInstanceArn) && t.lastStatus != TaskStatus.STOPPED) {
+                t.requestStop(Task.TASK_LOST, "node " + n.id() + " lost: no heartbeat since " + n.lastHeartbeatAt(), now);
+                t.lastStatus = TaskStatus.STOPPED;
+                t.stoppedAt = now;
+                state.putTask(changes, t);
+                lost++;
             }
         }
-        if (waiting.isEmpty()) {
-            return;
-        }
-        waiting.sort(Comparator.comparing((Task t) -> t.createdAt).thenComparing(t -> t.taskArn));
-        List<Scheduler.Outcome> outcomes = Scheduler.placeEach(snapshot(state, cluster),
-                waiting.stream().map(ControlPlane::requirements).toList(), random);
-        for (int i = 0; i < waiting.size(); i++) {
-            Task t = waiting.get(i);
-            Scheduler.Outcome o = outcomes.get(i);
-            if (o.node() != null) {
-                assign(t, o.node());
-                state.putTask(changes, t);
-            } else if (!o.reason().equals(t.pendingReason)) {
-                t.pendingReason = o.reason();
-                state.putTask(changes, t);
+        return lost;
+    }
+
+    private void reconcileCluster(ControlPlaneState state, Changes changes, String cluster) {
+        Instant now = now();
+        for (Service s : List.copyOf(state.services())) {
+            if (s.cluster.equals(cluster)) {
+                services.reconcile(state, changes, s, now);
             }
         }
     }
 
-    /** The cluster's nodes with what their live tasks leave free; tasks going away still hold resources. */
-    static ClusterSnapshot snapshot(ControlPlaneState state, String cluster) {
-        Map<String, int[]> used = new HashMap<>();
-        Map<String, Set<String>> ports = new HashMap<>();
-        Map<String, Map<String, Integer>> groups = new HashMap<>();
-        for (Task t : state.tasks()) {
-            if (!t.cluster.equals(cluster) || !t.holdsResources()) {
-                continue;
-            }
-            int[] u = used.computeIfAbsent(t.containerInstanceArn, k -> new int[2]);
-            u[0] += t.cpu;
-            u[1] += t.memory;
-            ports.computeIfAbsent(t.containerInstanceArn, k -> new HashSet<>()).addAll(t.hostPorts);
-            if (t.desiredStatus == TaskStatus.RUNNING) {
-                groups.computeIfAbsent(t.containerInstanceArn, k -> new HashMap<>()).merge(t.group, 1, Integer::sum);
+    private void reconcileServiceOf(ControlPlaneState state, Changes changes, Task t) {
+        if (t.serviceName != null) {
+            Service s = state.service(t.cluster, t.serviceName);
+            if (s != null) {
+                services.reconcile(state, changes, s, now());
             }
         }
-        List<NodeSnapshot> nodes = new ArrayList<>();
-        for (Node n : state.nodes(cluster)) {
-            int[] u = used.getOrDefault(n.id(), new int[2]);
-            Set<String> p = new HashSet<>(n.registeredResources().ports());
-            p.addAll(ports.getOrDefault(n.id(), Set.of()));
-            Map<String, String> attributes = new HashMap<>();
-            n.attributes().forEach(a -> attributes.put(a.name(), a.value() == null ? "" : a.value()));
-            nodes.add(new NodeSnapshot(n.id(), n.hostname(), n.status().equals(Node.ACTIVE), n.agentConnected(),
-                    n.registeredResources().cpu() - u[0], n.registeredResources().memory() - u[1], p, attributes,
-                    groups.getOrDefault(n.id(), Map.of())));
-        }
-        return new ClusterSnapshot(cluster, nodes);
     }
 
     // ------------------------------------------------------------------------------------------
     // Lookups and small checks
 
-    private static Cluster cluster(ControlPlaneState state, String field, String name) {
+    static Cluster cluster(ControlPlaneState state, String field, String name) {
         String n = name == null ? Cluster.DEFAULT : name;
         Cluster c = state.cluster(n);
         if (c == null) {
@@ -809,7 +883,7 @@ public final class ControlPlane {
         return c;
     }
 
-    private static Node node(ControlPlaneState state, Cluster cluster, String field, String id) {
+    static Node node(ControlPlaneState state, Cluster cluster, String field, String id) {
         Check.required(field, id);
         Node n = state.node(id);
         if (n == null || !n.cluster().equals(cluster.clusterName())) {
@@ -819,7 +893,7 @@ public final class ControlPlane {
         return n;
     }
 
-    private static Task task(ControlPlaneState state, Cluster cluster, String field, String id) {
+    static Task task(ControlPlaneState state, Cluster cluster, String field, String id) {
         Check.required(field, id);
         Task t = state.task(id);
         if (t == null || !t.cluster.equals(cluster.clusterName())) {
@@ -829,7 +903,7 @@ public final class ControlPlane {
         return t;
     }
 
-    private static List<String> ids(String field, List<String> ids) {
+    static List<String> ids(String field, List<String> ids) {
         if (ids == null || ids.isEmpty()) {
             throw new FieldException(field, field + " needs at least one id");
         }

@@ -76,4 +76,34 @@ public final class Requests {
     public record ContainerStateChange(String containerName, String status, Integer exitCode, String reason,
                                        String healthStatus, List<NetworkBinding> networkBindings) {
     }
+
+    public record CreateService(String cluster, String serviceName, String taskDefinition, Integer desiredCount,
+                                DeploymentConfiguration deploymentConfiguration, List<PlacementStrategy> placementStrategy,
+                                List<PlacementConstraint> placementConstraints, Integer healthCheckGracePeriodSeconds,
+                                AutoDeploy autoDeploy) {
+    }
+
+    /** Absent fields keep their value; {@code forceNewDeployment} re-resolves tags and replaces every task. */
+    public record UpdateService(String cluster, String service, String taskDefinition, Integer desiredCount,
+                                DeploymentConfiguration deploymentConfiguration, List<PlacementStrategy> placementStrategy,
+                                List<PlacementConstraint> placementConstraints, Integer healthCheckGracePeriodSeconds,
+                                AutoDeploy autoDeploy, Boolean removeAutoDeploy, Boolean forceNewDeployment) {
+    }
+
+    public record DeleteService(String cluster, String service, Boolean force) {
+    }
+
+    public record DescribeServices(String cluster, List<String> services) {
+    }
+
+    public record ListServices(String cluster, Integer maxResults, String nextToken) {
+    }
+
+    /** Berth's: the events of one service or of every service of the cluster, newest first. */
+    public record ListServiceEvents(String cluster, String service, Integer maxResults) {
+    }
+
+    /** What an agent sends periodically (and the controller tracks to tell lost nodes). */
+    public record SubmitHeartbeat(String cluster, String containerInstance) {
+    }
 }

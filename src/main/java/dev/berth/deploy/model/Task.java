@@ -52,6 +52,8 @@ public final class Task {
     public static final String ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited";
     public static final String USER_INITIATED = "UserInitiated";
     public static final String SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated";
+    /** Its node stopped answering for longer than {@code lostAfter}. */
+    public static final String TASK_LOST = "TaskLost";
 
     /** Holds resources on its node: placed and not yet STOPPED. */
     @JsonIgnore

@@ -3,6 +3,7 @@ package dev.berth.deploy.state;
 import dev.berth.deploy.model.Cluster;
 import dev.berth.deploy.model.DeployJson;
 import dev.berth.deploy.model.Node;
+import dev.berth.deploy.model.Service;
 import dev.berth.deploy.model.Task;
 import dev.berth.deploy.model.TaskDefinition;
 import java.sql.Connection;
@@ -27,11 +28,13 @@ public final class ControlPlaneState {
     static final String TASK_DEFINITION = "taskdef";
     static final String NODE = "node";
     static final String TASK = "task";
+    static final String SERVICE = "service";
 
     private final Map<String, Cluster> clusters = new TreeMap<>();
     private final Map<String, NavigableMap<Integer, TaskDefinition>> taskDefinitions = new TreeMap<>();
     private final Map<String, Node> nodes = new TreeMap<>();
     private final Map<String, Task> tasks = new LinkedHashMap<>();
+    private final Map<String, Service> services = new TreeMap<>();
 
     /** Reads every document; creates the {@code default} cluster when missing. */
     static ControlPlaneState load(Connection c, Instant now) throws SQLException {
@@ -58,6 +61,10 @@ public final class ControlPlaneState {
                         case TASK -> {
                             Task t = DeployJson.MAPPER.readValue(doc, Task.class);
                             s.tasks.put(t.taskArn, t);
+                        }
+                        case SERVICE -> {
+                            Service sv = DeployJson.MAPPER.readValue(doc, Service.class);
+                            s.services.put(sv.serviceArn, sv);
                         }
                         default -> {
                             // A kind from a newer Berth: left alone.
@@ -155,5 +162,27 @@ public final class ControlPlaneState {
     public void removeTask(Changes changes, String id) {
         tasks.remove(id);
         changes.delete(TASK, id);
+    }
+
+    // -- services
+
+    /** The service {@code name} of {@code cluster}, whatever its status, or null. */
+    public Service service(String cluster, String name) {
+        return services.get(Service.arn(cluster, name));
+    }
+
+    public Collection<Service> services() {
+        return services.values();
+    }
+
+    /** Records a new or changed service; call it after every change to a service. */
+    public void putService(Changes changes, Service service) {
+        services.put(service.serviceArn, service);
+        changes.put(SERVICE, service.serviceArn, service);
+    }
+
+    public void removeService(Changes changes, String arn) {
+        services.remove(arn);
+        changes.delete(SERVICE, arn);
     }
 }
