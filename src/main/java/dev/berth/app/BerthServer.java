@@ -8,6 +8,8 @@ import dev.berth.db.Migration;
 import dev.berth.deploy.ControlPlane;
 import dev.berth.deploy.api.ControlPlaneRoutes;
 import dev.berth.deploy.state.ControlPlaneSchema;
+import dev.berth.deploy.trigger.Push;
+import dev.berth.notify.EventFilter;
 import dev.berth.notify.NotificationService;
 import dev.berth.notify.NotifySchema;
 import dev.berth.registry.api.RegistryRoutes;
@@ -129,8 +131,9 @@ public final class BerthServer implements AutoCloseable {
         ControlPlane controlPlane;
         try {
             controlPlane = ControlPlane.start(vertx, database, Clock.systemUTC(), new SecureRandom(),
-                            new RegistryImageResolver(store, port, java.util.Set.of()))
+                            new RegistryImageResolver(store, port, java.util.Set.copyOf(config.deploy().registryHosts())))
                     .await(30, TimeUnit.SECONDS);
+            controlPlane.lostAfter(config.deploy().lostAfter());
         } catch (Exception e) {
             database.close();
             driver.close();
@@ -152,6 +155,16 @@ public final class BerthServer implements AutoCloseable {
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
         server.controlPlane = controlPlane;
         notifications.start();
+        try {
+            // The deployer follows tagged manifest pushes through the durable feed: a push it has not
+            // acted on is handed over again after a restart.
+            notifications.feed().subscribe("deployer", EventFilter.manifestPushedByTag(), event ->
+                    controlPlane.push(new Push(event.target().repository(), event.target().tag(), event.target().digest(),
+                            null)).mapEmpty()).await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            server.close();
+            throw new IOException("cannot subscribe the deployer to registry events: " + e.getMessage(), e);
+        }
         try {
             beforeServing.apply(notifications).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -185,7 +198,7 @@ public final class BerthServer implements AutoCloseable {
         }
         RegistryRoutes.mount(router, store, config.registry(), notifications);
         ApiRoutes.mount(router, notifications);
-        ControlPlaneRoutes.mount(router, controlPlane);
+        ControlPlaneRoutes.mount(router, controlPlane, config.deploy().hookSecret());
         Handler<RoutingContext> registryUnmatched = RegistryRoutes.unmatched();
         Handler<RoutingContext> apiUnmatched = ApiRoutes.unmatched();
         Handler<RoutingContext> unmatched = ctx -> (ctx.request().path().startsWith("/api/")

@@ -10,7 +10,7 @@ import java.util.Set;
  * partial YAML file yields a complete config; {@code config/berth.yaml} documents each key.
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
-                          NotificationsConfig notifications, LogConfig log) {
+                          NotificationsConfig notifications, LogConfig log, DeployConfig deploy) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -19,10 +19,32 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         registry = registry == null ? new RegistryConfig(null, null, null) : registry;
         notifications = notifications == null ? new NotificationsConfig(null, null) : notifications;
         log = log == null ? new LogConfig(null, null, null) : log;
+        deploy = deploy == null ? new DeployConfig(null, null, null) : deploy;
+    }
+
+    public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
+                       NotificationsConfig notifications, LogConfig log) {
+        this(http, storage, state, registry, notifications, log, null);
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The deployer. {@code hookSecret}: the shared secret that signs pushes other registries send
+     * to {@code POST /api/hooks/registry} (empty: that endpoint refuses everything).
+     * {@code registryHosts}: extra names under which clients reach this registry, so that images
+     * named with them are pinned from it (loopback names and this host's name with Berth's port
+     * always are). {@code lostAfter}: how long a node may miss heartbeats before its tasks are
+     * replaced elsewhere.
+     */
+    public record DeployConfig(String hookSecret, List<String> registryHosts, Duration lostAfter) {
+        public DeployConfig {
+            hookSecret = hookSecret == null ? "" : hookSecret;
+            registryHosts = registryHosts == null ? List.of() : List.copyOf(registryHosts);
+            lostAfter = lostAfter == null ? Duration.ofSeconds(60) : lostAfter;
+        }
     }
 
     /**

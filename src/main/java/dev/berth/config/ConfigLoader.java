@@ -238,6 +238,14 @@ public final class ConfigLoader {
             throw new ConfigException("registry.cache.entries: must not be negative");
         }
         validateNotifications(c.notifications());
+        if (c.deploy().lostAfter().compareTo(java.time.Duration.ofSeconds(31)) < 0) {
+            throw new ConfigException("deploy.lostAfter: must be at least 31s (a node is disconnected after 30s)");
+        }
+        for (String host : c.deploy().registryHosts()) {
+            if (host == null || host.isBlank() || host.contains("/")) {
+                throw new ConfigException("deploy.registryHosts: '" + host + "' is not a host[:port]");
+            }
+        }
         if (!LOG_LEVELS.contains(c.log().level().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.level: expected one of trace, debug, info, warn, error, off");
         }

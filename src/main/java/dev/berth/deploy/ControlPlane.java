@@ -26,6 +26,7 @@ import dev.berth.deploy.scheduler.TaskRequirements;
 import dev.berth.deploy.state.Changes;
 import dev.berth.deploy.state.ControlPlaneState;
 import dev.berth.deploy.state.StateMachine;
+import dev.berth.deploy.trigger.Push;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.security.SecureRandom;
@@ -792,6 +793,13 @@ public final class ControlPlane {
     public static final java.time.Duration DISCONNECTED_AFTER = java.time.Duration.ofSeconds(30);
     /** Default time without heartbeat after which a node's tasks are lost and replaced elsewhere. */
     public static final java.time.Duration LOST_AFTER = java.time.Duration.ofSeconds(60);
+    private java.time.Duration lostAfter = LOST_AFTER;
+
+    /** How long a node may miss heartbeats before its tasks are replaced ({@code deploy.lostAfter}). */
+    public ControlPlane lostAfter(java.time.Duration d) {
+        this.lostAfter = d;
+        return this;
+    }
 
     private StateMachine.Command<ObjectNode> submitHeartbeat(Requests.SubmitHeartbeat r) {
         return (state, changes) -> {
@@ -822,12 +830,13 @@ public final class ControlPlane {
                     state.putNode(changes, n.withAgent(false, n.lastHeartbeatAt()));
                     clusters.add(n.cluster());
                 }
-                if (last.plus(LOST_AFTER).isBefore(now)) {
+                if (last.plus(lostAfter).isBefore(now)) {
                     if (nodeLost(state, changes, n, now) > 0) {
                         clusters.add(n.cluster());
                     }
                 }
             }
+            services.firePendingTriggers(state, changes, now);
             for (Service s : List.copyOf(state.services())) {
                 services.reconcile(state, changes, s, now);
             }
@@ -836,6 +845,15 @@ public final class ControlPlane {
             }
             return null;
         }).mapEmpty();
+    }
+
+    /**
+     * A manifest was pushed by tag: services whose autoDeploy takes it deploy it (or will, after
+     * their debounce). The future completes once that decision is durable, so a feed subscriber
+     * can advance its cursor. Answers how many services it concerned.
+     */
+    public Future<Integer> push(Push push) {
+        return machine.execute((state, changes) -> services.push(state, changes, push, now()));
     }
 
     /** The node's live tasks are lost: STOPPED (their resources with them), services replace them. */

@@ -18,6 +18,8 @@ import dev.berth.deploy.model.TaskDefinition;
 import dev.berth.deploy.model.TaskStatus;
 import dev.berth.deploy.scheduler.RolloutEngine;
 import dev.berth.deploy.state.Changes;
+import dev.berth.deploy.trigger.Push;
+import dev.berth.deploy.trigger.TriggerPolicy;
 import dev.berth.deploy.state.ControlPlaneState;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -384,6 +386,78 @@ final class Services {
         }
         TaskDefinition td = ControlPlane.taskDefinition(state, target.taskDefinition, false);
         startDeployment(s, td, target.images, "rollback of " + d.id + " to " + target.id, true, state, changes, now);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Push triggers
+
+    /**
+     * A push: every ACTIVE service whose autoDeploy takes it deploys the pushed image (pinned to
+     * the pushed digest) now, or, with {@code debounceSeconds}, once no further push came for that
+     * long. Returns how many services it concerned.
+     */
+    int push(ControlPlaneState state, Changes changes, Push push, Instant now) {
+        int concerned = 0;
+        for (Service s : List.copyOf(state.services())) {
+            Deployment primary = s.primary();
+            if (!Service.ACTIVE.equals(s.status) || s.autoDeploy == null || primary == null) {
+                continue;
+            }
+            AutoDeploy auto = s.autoDeploy;
+            String base = primary.images.get(auto.container());
+            if (s.pendingTrigger != null && s.pendingTrigger.container().equals(auto.container())) {
+                base = s.pendingTrigger.image();
+            }
+            if (base == null) {
+                continue;
+            }
+            String image = TriggerPolicy.decide(auto, base, push, s.rolledBackDigests);
+            if (image == null) {
+                continue;
+            }
+            concerned++;
+            String reason = "push of " + push.repository() + ":" + push.tag() + "@" + push.digest()
+                    + (push.source() == null ? "" : " (" + push.source() + ")");
+            if (auto.debounceSeconds() > 0) {
+                s.pendingTrigger = new Service.PendingTrigger(auto.container(), image, push.digest(), reason,
+                        now.plusSeconds(auto.debounceSeconds()));
+                s.event(ControlPlane.newId(), now, "(service " + s.serviceName + ") " + reason + ": deploying "
+                        + image + " in " + auto.debounceSeconds() + " s unless another push comes first.");
+                state.putService(changes, s);
+            } else {
+                deployImage(state, changes, s, auto.container(), image, reason, now);
+            }
+        }
+        return concerned;
+    }
+
+    /** Deploys the debounced pushes that are due. */
+    void firePendingTriggers(ControlPlaneState state, Changes changes, Instant now) {
+        for (Service s : List.copyOf(state.services())) {
+            Service.PendingTrigger p = s.pendingTrigger;
+            if (p != null && !now.isBefore(p.dueAt())) {
+                s.pendingTrigger = null;
+                if (Service.ACTIVE.equals(s.status) && s.primary() != null) {
+                    deployImage(state, changes, s, p.container(), p.image(), p.reason(), now);
+                } else {
+                    state.putService(changes, s);
+                }
+            }
+        }
+    }
+
+    private void deployImage(ControlPlaneState state, Changes changes, Service s, String container, String image,
+                             String reason, Instant now) {
+        Deployment primary = s.primary();
+        if (image.equals(primary.images.get(container))) {
+            state.putService(changes, s);
+            return;
+        }
+        Map<String, String> images = new LinkedHashMap<>(primary.images);
+        images.put(container, image);
+        TaskDefinition td = ControlPlane.taskDefinition(state, primary.taskDefinition, false);
+        startDeployment(s, td, images, reason, false, state, changes, now);
+        reconcile(state, changes, s, now);
     }
 
     // ------------------------------------------------------------------------------------------

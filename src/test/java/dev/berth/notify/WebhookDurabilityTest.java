@@ -191,7 +191,7 @@ class WebhookDurabilityTest {
             Path config = writeConfig(endpoint("all", receiver.url("/hook"), null, 10));
             try (TestRegistry registry = TestRegistry.start(storage, config, Map.of())) {
                 List<Event> seen = Collections.synchronizedList(new ArrayList<>());
-                subscribe(registry, "deployer", e -> {
+                subscribe(registry, "test-feed", e -> {
                     seen.add(e);
                     return Future.succeededFuture();
                 });
@@ -231,7 +231,7 @@ class WebhookDurabilityTest {
         try (TestRegistry registry = TestRegistry.start(storage, Map.of())) {
             List<String> log = Collections.synchronizedList(new ArrayList<>());
             AtomicInteger failuresLeft = new AtomicInteger(2);
-            subscribe(registry, "deployer", e -> {
+            subscribe(registry, "test-feed", e -> {
                 String tag = e.target().tag();
                 if (tag.equals("g1") && failuresLeft.get() > 0) {
                     log.add(tag + ":fail");
@@ -260,7 +260,7 @@ class WebhookDurabilityTest {
         // Run 1: h1 is handled, h2's handler never completes, so h3 waits too.
         List<String> run1 = Collections.synchronizedList(new ArrayList<>());
         try (TestRegistry registry = TestRegistry.start(storage, Map.of())) {
-            EventFeed.Subscription s = subscribe(registry, "deployer", e -> {
+            EventFeed.Subscription s = subscribe(registry, "test-feed", e -> {
                 run1.add(e.target().tag());
                 return e.target().tag().equals("h2") ? Promise.<Void>promise().future() : Future.succeededFuture();
             });
@@ -277,7 +277,7 @@ class WebhookDurabilityTest {
         // Run 2: same subscriber name; h2 and h3 come again, h1 does not. Then i1 fails for good.
         List<String> run2 = Collections.synchronizedList(new ArrayList<>());
         try (TestRegistry registry = TestRegistry.start(storage, Map.of())) {
-            subscribe(registry, "deployer", e -> {
+            subscribe(registry, "test-feed", e -> {
                 run2.add(e.target().tag());
                 return e.target().tag().equals("i1") ? Future.failedFuture("always fails") : Future.succeededFuture();
             });
@@ -292,7 +292,7 @@ class WebhookDurabilityTest {
         // Run 3: only i1 comes again (h2 and h3 were acknowledged in run 2).
         List<String> run3 = Collections.synchronizedList(new ArrayList<>());
         try (TestRegistry registry = TestRegistry.start(storage, Map.of())) {
-            subscribe(registry, "deployer", e -> {
+            subscribe(registry, "test-feed", e -> {
                 run3.add(e.target().tag());
                 return Future.succeededFuture();
             });

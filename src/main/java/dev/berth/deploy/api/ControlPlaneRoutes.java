@@ -15,7 +15,11 @@ public final class ControlPlaneRoutes {
     private ControlPlaneRoutes() {
     }
 
-    public static void mount(Router router, ControlPlane controlPlane) {
+    public static void mount(Router router, ControlPlane controlPlane, String hookSecret) {
+        RegistryHookHandler hooks = new RegistryHookHandler(controlPlane, hookSecret);
+        router.route(HttpMethod.POST, "/api/hooks/registry")
+                .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+                .handler(hooks::handle);
         // Action names are capitalized (CreateService); lower-case paths stay with the other /api/ routes.
         router.routeWithRegex(HttpMethod.POST, "/api/([A-Z][A-Za-z]{1,63})")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))

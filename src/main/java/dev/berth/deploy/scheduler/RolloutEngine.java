@@ -117,6 +117,12 @@ public final class RolloutEngine {
         List<TaskState> order = new ArrayList<>(outgoing);
         order.sort(LEAST_USEFUL_FIRST);
         for (TaskState t : order) {
+            if (!t.placed()) {
+                // Waiting for capacity, serving nothing and holding nothing: it just goes.
+                stops.add(new Stop(t.id(), t.deploymentId().equals(in.primaryId()) ? DRAINED : REPLACED, false));
+                budget--;
+                continue;
+            }
             if (budget <= 0) {
                 break;
             }
@@ -135,7 +141,7 @@ public final class RolloutEngine {
         return new Plan(start, stops, steady);
     }
 
-    /** Unplaced, then placed but not running, then running but not healthy, then the newest healthy. */
+    /** Unplaced (always stoppable), then placed but not running, then running but not healthy, then the newest healthy. */
     private static final Comparator<TaskState> LEAST_USEFUL_FIRST = Comparator
             .comparingInt((TaskState t) -> !t.placed() ? 0 : !t.running() ? 1 : !t.healthy() ? 2 : 3)
             .thenComparing(TaskState::createdAt, Comparator.reverseOrder())
