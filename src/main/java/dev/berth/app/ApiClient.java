@@ -34,6 +34,12 @@ final class ApiClient {
         return send(builder(path).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** A control-plane action: {@code POST /api/<action>} with a JSON body. */
+    JsonObject action(String action, JsonObject body) throws ApiError {
+        return send(builder("/api/" + action).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.encode(), StandardCharsets.UTF_8)));
+    }
+
     private HttpRequest.Builder builder(String path) throws ApiError {
         try {
             return HttpRequest.newBuilder(URI.create(server + path));

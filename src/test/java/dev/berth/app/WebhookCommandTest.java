@@ -12,9 +12,6 @@ import dev.berth.testing.TestRegistry;
 import dev.berth.testing.WebhookReceiver;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -36,7 +32,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code berth webhook ls|deliveries|redeliver} run in-process (picocli's {@code execute}, so no
@@ -142,109 +137,16 @@ class WebhookCommandTest {
         throw new AssertionError("timed out waiting for " + what + "; last " + path + ": " + body);
     }
 
-    /** What one CLI run printed, and its exit status. */
-    record Run(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-        }
-    }
-
-    /**
-     * Writes from one thread to a buffer and everything else to the original stream, so that log
-     * lines from the in-process server's threads cannot mix into the command's output.
-     */
-    private static final class ThreadCapture extends OutputStream {
-        private final Thread owner = Thread.currentThread();
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        private final PrintStream original;
-
-        ThreadCapture(PrintStream original) {
-            this.original = original;
-        }
-
-        @Override
-        public void write(int b) {
-            if (Thread.currentThread() == owner) {
-                synchronized (buffer) {
-                    buffer.write(b);
-                }
-            } else {
-                original.write(b);
-            }
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            if (Thread.currentThread() == owner) {
-                synchronized (buffer) {
-                    buffer.write(b, off, len);
-                }
-            } else {
-                original.write(b, off, len);
-            }
-        }
-
-        String text() {
-            synchronized (buffer) {
-                return buffer.toString(StandardCharsets.UTF_8);
-            }
-        }
-    }
-
-    /** Runs {@code berth ARGS…} in-process the way Main.main does, minus System.exit. */
-    private static Run berth(String... args) {
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        ThreadCapture out = new ThreadCapture(originalOut);
-        ThreadCapture err = new ThreadCapture(originalErr);
-        int exit;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            exit = new CommandLine(new Main()).execute(args);
-            System.out.flush();
-            System.err.flush();
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-        }
-        return new Run(exit, out.text(), err.text());
-    }
-
-    private static Run webhook(String... args) {
+    private static Cli.Run webhook(String... args) {
         List<String> all = new ArrayList<>(List.of("webhook"));
         all.addAll(List.of(args));
         all.add("--server");
         all.add(registry.baseUrl());
-        return berth(all.toArray(String[]::new));
+        return Cli.berth(all.toArray(String[]::new));
     }
 
-    /** A table printed by TableWriter: each row as header → cell, cells cut at the header's column starts. */
     private static List<Map<String, String>> table(String text) {
-        List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
-        assertFalse(lines.isEmpty(), "no table printed");
-        String header = lines.get(0);
-        List<String> names = new ArrayList<>();
-        List<Integer> starts = new ArrayList<>();
-        // column names are separated by at least two spaces (names themselves may contain one)
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\S+(?: \\S+)*").matcher(header);
-        while (m.find()) {
-            names.add(m.group());
-            starts.add(m.start());
-        }
-        List<Map<String, String>> rows = new ArrayList<>();
-        for (String line : lines.subList(1, lines.size())) {
-            Map<String, String> row = new LinkedHashMap<>();
-            for (int i = 0; i < names.size(); i++) {
-                int from = starts.get(i);
-                int to = i + 1 < names.size() ? starts.get(i + 1) : Integer.MAX_VALUE;
-                String cell = from >= line.length() ? "" : line.substring(from, Math.min(to, line.length()));
-                row.put(names.get(i), cell.strip());
-            }
-            rows.add(row);
-        }
-        return rows;
+        return Cli.table(text);
     }
 
     private static Map<String, String> rowWhere(List<Map<String, String>> rows, String column, String value) {
@@ -263,7 +165,7 @@ class WebhookCommandTest {
     @Test
     @Order(1)
     void lsListsBothEndpointsWithBacklogAndFailedCounts() {
-        Run run = webhook("ls");
+        Cli.Run run = webhook("ls");
         assertEquals(0, run.exit(), run.toString());
         assertEquals("", run.err(), run.toString());
         List<String> lines = run.out().lines().toList();
@@ -293,7 +195,7 @@ class WebhookCommandTest {
     @Test
     @Order(2)
     void lsAsJsonIsValidJsonWithTheEndpoints() {
-        Run run = webhook("ls", "-o", "json");
+        Cli.Run run = webhook("ls", "-o", "json");
         assertEquals(0, run.exit(), run.toString());
         JsonObject body = new JsonObject(run.out());
         JsonArray endpoints = body.getJsonArray("endpoints");
@@ -314,7 +216,7 @@ class WebhookCommandTest {
         assertNotNull(bad.getString("lastErrorAt"), run.out());
 
         // the long option spelling too
-        Run longForm = webhook("ls", "--output", "json");
+        Cli.Run longForm = webhook("ls", "--output", "json");
         assertEquals(0, longForm.exit(), longForm.toString());
         assertEquals(2, new JsonObject(longForm.out()).getJsonArray("endpoints").size());
     }
@@ -325,7 +227,7 @@ class WebhookCommandTest {
     @Order(3)
     void deliveriesWithStatusFailedShowsTheParkedDelivery() throws Exception {
         JsonObject parked = parkedDelivery();
-        Run run = webhook("deliveries", "--status", "failed");
+        Cli.Run run = webhook("deliveries", "--status", "failed");
         assertEquals(0, run.exit(), run.toString());
         assertEquals("", run.err(), run.toString());
         assertTrue(run.out().lines().findFirst().orElse("")
@@ -348,11 +250,11 @@ class WebhookCommandTest {
     @Test
     @Order(4)
     void deliveriesFiltersByEndpointAndStatus() throws Exception {
-        Run goodFailed = webhook("deliveries", "--endpoint", "good", "--status", "failed");
+        Cli.Run goodFailed = webhook("deliveries", "--endpoint", "good", "--status", "failed");
         assertEquals(0, goodFailed.exit(), goodFailed.toString());
         assertTrue(table(goodFailed.out()).isEmpty(), goodFailed.toString());
 
-        Run goodDelivered = webhook("deliveries", "--endpoint", "good", "--status", "delivered", "-o", "json");
+        Cli.Run goodDelivered = webhook("deliveries", "--endpoint", "good", "--status", "delivered", "-o", "json");
         assertEquals(0, goodDelivered.exit(), goodDelivered.toString());
         JsonArray delivered = new JsonObject(goodDelivered.out()).getJsonArray("deliveries");
         assertFalse(delivered.isEmpty(), goodDelivered.out());
@@ -365,7 +267,7 @@ class WebhookCommandTest {
                         .anyMatch(e -> image.digest().equals(e.getString("digest")) && TAG.equals(e.getString("tag"))),
                 goodDelivered.out());
 
-        Run badJson = webhook("deliveries", "--endpoint", "bad", "-o", "json");
+        Cli.Run badJson = webhook("deliveries", "--endpoint", "bad", "-o", "json");
         assertEquals(0, badJson.exit(), badJson.toString());
         JsonArray bad = new JsonObject(badJson.out()).getJsonArray("deliveries");
         assertEquals(1, bad.size(), "the preset lets only the tagged manifest push through: " + badJson.out());
@@ -379,7 +281,7 @@ class WebhookCommandTest {
         List<Long> paged = new ArrayList<>();
         List<String> args = new ArrayList<>(List.of("deliveries", "--limit", "1"));
         for (int i = 0; i <= all.size(); i++) {
-            Run page = webhook(args.toArray(String[]::new));
+            Cli.Run page = webhook(args.toArray(String[]::new));
             assertEquals(0, page.exit(), page.toString());
             List<Map<String, String>> rows = table(page.out());
             if (rows.isEmpty()) {
@@ -395,7 +297,7 @@ class WebhookCommandTest {
     @Test
     @Order(5)
     void bogusStatusExits1WithTheServersMessageNamingTheField() {
-        Run run = webhook("deliveries", "--status", "bogus");
+        Cli.Run run = webhook("deliveries", "--status", "bogus");
         assertEquals(1, run.exit(), run.toString());
         assertEquals("", run.out(), run.toString());
         assertTrue(run.err().startsWith("berth: "), run.toString());
@@ -406,7 +308,7 @@ class WebhookCommandTest {
     @Test
     @Order(6)
     void unknownEndpointExits1NamingTheField() {
-        Run run = webhook("deliveries", "--endpoint", "nope");
+        Cli.Run run = webhook("deliveries", "--endpoint", "nope");
         assertEquals(1, run.exit(), run.toString());
         assertTrue(run.err().contains("nope"), run.toString());
         assertTrue(run.err().contains("(field: endpoint)"), run.toString());
@@ -417,7 +319,7 @@ class WebhookCommandTest {
     void unknownOutputFormatExits2() {
         for (String[] args : List.of(new String[] {"ls", "--output", "yaml"},
                 new String[] {"deliveries", "-o", "yaml"}, new String[] {"redeliver", "1", "-o", "yaml"})) {
-            Run run = webhook(args);
+            Cli.Run run = webhook(args);
             assertEquals(2, run.exit(), String.join(" ", args) + ": " + run);
             assertEquals("", run.out(), run.toString());
             assertTrue(run.err().contains("--output must be table or json"), run.toString());
@@ -429,13 +331,13 @@ class WebhookCommandTest {
     void unreachableServerExits1() throws Exception {
         String nobody = "http://127.0.0.1:" + BerthProcess.freePort();
         for (String sub : List.of("ls", "deliveries")) {
-            Run run = berth("webhook", sub, "--server", nobody);
+            Cli.Run run = Cli.berth("webhook", sub, "--server", nobody);
             assertEquals(1, run.exit(), sub + ": " + run);
             assertEquals("", run.out(), run.toString());
             assertTrue(run.err().contains("cannot reach berth"), run.toString());
             assertTrue(run.err().contains(nobody), run.toString());
         }
-        Run redeliver = berth("webhook", "redeliver", "1", "--server", nobody);
+        Cli.Run redeliver = Cli.berth("webhook", "redeliver", "1", "--server", nobody);
         assertEquals(1, redeliver.exit(), redeliver.toString());
         assertTrue(redeliver.err().contains("cannot reach berth"), redeliver.toString());
     }
@@ -443,7 +345,7 @@ class WebhookCommandTest {
     @Test
     @Order(9)
     void redeliverOfAnUnknownIdExits1() {
-        Run run = webhook("redeliver", "987654321");
+        Cli.Run run = webhook("redeliver", "987654321");
         assertEquals(1, run.exit(), run.toString());
         assertTrue(run.err().contains("no delivery 987654321"), run.toString());
         assertTrue(run.err().contains("(field: id)"), run.toString());
@@ -452,7 +354,7 @@ class WebhookCommandTest {
     @Test
     @Order(10)
     void webhookWithoutASubcommandPrintsUsageToStderrAndExits2() {
-        Run run = berth("webhook");
+        Cli.Run run = Cli.berth("webhook");
         assertEquals(2, run.exit(), run.toString());
         assertEquals("", run.out(), run.toString());
         for (String sub : List.of("ls", "deliveries", "redeliver")) {
@@ -464,7 +366,7 @@ class WebhookCommandTest {
     @Order(11)
     void aServerThatIsNotAUrlExits1WithAnExample() {
         for (String server : List.of("not a url", "127.0.0.1:5000", "ftp://127.0.0.1:5000")) {
-            Run run = berth("webhook", "ls", "--server", server);
+            Cli.Run run = Cli.berth("webhook", "ls", "--server", server);
             assertEquals(1, run.exit(), server + ": " + run);
             assertEquals("", run.out(), run.toString());
             assertTrue(run.err().contains(server), run.toString());
@@ -483,7 +385,7 @@ class WebhookCommandTest {
         assertTrue(badReceiver.acceptedEvents().isEmpty());
 
         badReceiver.answerWith(200);
-        Run run = webhook("redeliver", String.valueOf(id));
+        Cli.Run run = webhook("redeliver", String.valueOf(id));
         assertEquals(0, run.exit(), run.toString());
         assertEquals("delivery " + id + " queued again for endpoint bad", run.out().strip());
         assertEquals("", run.err(), run.toString());
@@ -502,7 +404,7 @@ class WebhookCommandTest {
         assertEquals(1, delivered.getInteger("attempts"), "fresh attempts: one successful try");
         assertNull(delivered.getString("lastError"));
 
-        Run failedNow = webhook("deliveries", "--status", "failed");
+        Cli.Run failedNow = webhook("deliveries", "--status", "failed");
         assertEquals(0, failedNow.exit(), failedNow.toString());
         assertTrue(table(failedNow.out()).isEmpty(), failedNow.toString());
 
@@ -512,7 +414,7 @@ class WebhookCommandTest {
         assertFalse("-".equals(bad.get("LAST SUCCESS")), bad.toString());
 
         // redelivering a delivered one sends it again; the JSON answer says it is pending
-        Run again = webhook("redeliver", String.valueOf(id), "-o", "json");
+        Cli.Run again = webhook("redeliver", String.valueOf(id), "-o", "json");
         assertEquals(0, again.exit(), again.toString());
         JsonObject answer = new JsonObject(again.out());
         assertEquals(id, answer.getLong("id"));

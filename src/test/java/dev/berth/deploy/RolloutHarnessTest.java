@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.deploy.SimulatedCluster.Behaviour;
+import dev.berth.deploy.scheduler.RolloutEngine;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -243,6 +244,32 @@ class RolloutHarnessTest {
                     () -> "the lost node had tasks, and they were marked lost: " + all.stream()
                             .map(t -> t.getString("containerInstanceArn") + " " + t.getString("lastStatus") + " "
                                     + t.getString("stopCode") + " " + t.getString("stoppedReason")).toList());
+        }
+    }
+
+    @ParameterizedTest(name = "min {0}%, max {1}%")
+    @CsvSource({"100, 200", "50, 100", "67, 134"})
+    void drainingANodeMovesItsTasksWithinTheFloorAndTheCeiling(int min, int max) throws Exception {
+        try (SimulatedCluster c = cluster(3)) {
+            c.call("CreateService", createService(3, min, max, false).put("placementStrategy", new JsonArray()
+                    .add(new JsonObject().put("type", "spread").put("field", "instanceId"))));
+            c.stepUntil(30, completedOn(c, "web", "v1", 3), () -> true);
+            String drained = c.nodes.get("node-a");
+            assertTrue(c.tasks("web").stream().anyMatch(t -> drained.equals(t.getString("containerInstanceArn"))),
+                    "spread put a task on every node");
+            c.call("UpdateContainerInstancesState", new JsonObject().put("containerInstances", new JsonArray().add(drained))
+                    .put("status", "DRAINING"));
+            int floor = (3 * min + 99) / 100;
+            int ceiling = 3 * max / 100;
+            c.stepUntil(40, () -> counts(c, "web").healthy() == 3 && c.tasks("web").stream()
+                    .noneMatch(t -> drained.equals(t.getString("containerInstanceArn"))
+                            && !"STOPPED".equals(t.getString("lastStatus"))), () -> {
+                Counts n = counts(c, "web");
+                assertTrue(n.alive() <= ceiling, "alive " + n.alive() + " > " + ceiling);
+                assertTrue(n.healthy() >= floor, "healthy " + n.healthy() + " < " + floor);
+                return true;
+            });
+            assertTrue(c.tasks("web").stream().anyMatch(t -> RolloutEngine.DRAINED.equals(t.getString("stoppedReason"))));
         }
     }
 

@@ -1,0 +1,149 @@
+package dev.berth.app;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code berth task run|ls|describe|stop}. */
+@Command(name = "task", mixinStandardHelpOptions = true, description = "Run, list, describe and stop tasks.",
+        subcommands = {TaskCommand.Run.class, TaskCommand.Ls.class, TaskCommand.Describe.class, TaskCommand.Stop.class})
+final class TaskCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+        new picocli.CommandLine(this).usage(System.err);
+        return 2;
+    }
+
+    static void table(JsonArray tasks) {
+        TableWriter t = new TableWriter("TASK", "TASK DEFINITION", "LAST", "DESIRED", "HEALTH", "NODE", "GROUP", "PORTS",
+                "REASON");
+        for (Object o : tasks) {
+            JsonObject x = (JsonObject) o;
+            StringBuilder ports = new StringBuilder();
+            for (Object c : x.getJsonArray("containers", new JsonArray())) {
+                for (Object b : ((JsonObject) c).getJsonArray("networkBindings", new JsonArray())) {
+                    JsonObject n = (JsonObject) b;
+                    ports.append(ports.length() == 0 ? "" : ",").append(n.getInteger("hostPort")).append("->")
+                            .append(n.getInteger("containerPort"));
+                }
+            }
+            String reason = x.getString("pendingReason") != null ? x.getString("pendingReason") : x.getString("stoppedReason");
+            t.row(x.getString("taskArn"), x.getString("taskDefinitionArn"), x.getString("lastStatus"),
+                    x.getString("desiredStatus"), x.getString("healthStatus"), x.getString("containerInstanceArn"),
+                    x.getString("group"), ports.toString(), reason);
+        }
+        t.print(System.out);
+    }
+
+    static JsonArray describe(ControlPlaneCli.Calls calls, List<?> ids) throws ApiClient.ApiError {
+        JsonArray tasks = new JsonArray();
+        for (int i = 0; i < ids.size(); i += 100) {
+            JsonArray chunk = new JsonArray(List.copyOf(ids.subList(i, Math.min(ids.size(), i + 100))));
+            tasks.addAll(calls.call("DescribeTasks", new JsonObject().put("tasks", chunk)).getJsonArray("tasks"));
+        }
+        return tasks;
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run one-off tasks, placed by the scheduler.")
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        ClusterOptions options = new ClusterOptions();
+
+        @Parameters(paramLabel = "TASKDEF")
+        String taskDefinition;
+
+        @Option(names = "--count", paramLabel = "N", defaultValue = "1")
+        int count;
+
+        @Option(names = "--group", paramLabel = "GROUP")
+        String group;
+
+        @Option(names = "--started-by", paramLabel = "TEXT")
+        String startedBy;
+
+        @Override
+        public Integer call() {
+            return ControlPlaneCli.run(options, calls -> {
+                JsonObject answer = calls.call("RunTask", new JsonObject().put("taskDefinition", taskDefinition)
+                        .put("count", count).put("group", group).put("startedBy", startedBy));
+                calls.print(answer, () -> table(answer.getJsonArray("tasks")));
+            });
+        }
+    }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List tasks.")
+    static final class Ls implements Callable<Integer> {
+        @Mixin
+        ClusterOptions options = new ClusterOptions();
+
+        @Option(names = "--service", paramLabel = "NAME")
+        String service;
+
+        @Option(names = "--node", paramLabel = "ID")
+        String node;
+
+        @Option(names = "--status", paramLabel = "STATUS", description = "Desired status: RUNNING, PENDING or STOPPED.")
+        String status;
+
+        @Override
+        public Integer call() {
+            return ControlPlaneCli.run(options, calls -> {
+                JsonArray ids = new JsonArray();
+                String token = null;
+                do {
+                    JsonObject page = calls.call("ListTasks", new JsonObject().put("serviceName", service)
+                            .put("containerInstance", node).put("desiredStatus", status).put("nextToken", token));
+                    ids.addAll(page.getJsonArray("taskArns"));
+                    token = page.getString("nextToken");
+                } while (token != null);
+                JsonArray tasks = describe(calls, ids.getList());
+                calls.print(new JsonObject().put("tasks", tasks), () -> table(tasks));
+            });
+        }
+    }
+
+    @Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe tasks.")
+    static final class Describe implements Callable<Integer> {
+        @Mixin
+        ClusterOptions options = new ClusterOptions();
+
+        @Parameters(paramLabel = "TASK", arity = "1..*")
+        List<String> ids;
+
+        @Override
+        public Integer call() {
+            return ControlPlaneCli.run(options, calls -> {
+                JsonObject answer = calls.call("DescribeTasks", new JsonObject().put("tasks", ControlPlaneCli.strings(ids)));
+                calls.print(answer, () -> table(answer.getJsonArray("tasks")));
+                if (!answer.getJsonArray("failures").isEmpty()) {
+                    throw new ApiClient.ApiError("not found: " + answer.getJsonArray("failures").encode());
+                }
+            });
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a task.")
+    static final class Stop implements Callable<Integer> {
+        @Mixin
+        ClusterOptions options = new ClusterOptions();
+
+        @Parameters(paramLabel = "TASK")
+        String id;
+
+        @Option(names = "--reason", paramLabel = "TEXT")
+        String reason;
+
+        @Override
+        public Integer call() {
+            return ControlPlaneCli.run(options, calls -> {
+                JsonObject answer = calls.call("StopTask", new JsonObject().put("task", id).put("reason", reason));
+                calls.print(answer, () -> table(new JsonArray().add(answer.getJsonObject("task"))));
+            });
+        }
+    }
+}
