@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code berth cluster create|ls|describe|rm}. */
 @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Create, list, describe and delete clusters.",
         subcommands = {ClusterCommand.Create.class, ClusterCommand.Ls.class, ClusterCommand.Describe.class,
-                ClusterCommand.Rm.class})
+                ClusterCommand.Rm.class, ClusterCommand.JoinToken.class})
 final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -116,6 +116,29 @@ final class ClusterCommand implements Callable<Integer> {
             return WebhookCommand.call(options, client -> {
                 JsonObject answer = client.action("DeleteCluster", new JsonObject().put("cluster", name));
                 System.out.println(options.json() ? answer.encodePrettily() : "cluster " + name + " deleted");
+            });
+        }
+    }
+
+    @Command(name = "join-token", mixinStandardHelpOptions = true,
+            description = "Make a token that agents present (berth agent --join-token) to join the cluster.")
+    static final class JoinToken implements Callable<Integer> {
+        @Mixin
+        WebhookCommand.ClientOptions options = new WebhookCommand.ClientOptions();
+
+        @Parameters(paramLabel = "NAME", defaultValue = "default")
+        String name;
+
+        @picocli.CommandLine.Option(names = "--expires", paramLabel = "SECONDS", defaultValue = "86400",
+                description = "Valid for this long (default: ${DEFAULT-VALUE}).")
+        int expires;
+
+        @Override
+        public Integer call() {
+            return WebhookCommand.call(options, client -> {
+                JsonObject answer = client.action("CreateJoinToken", new JsonObject().put("cluster", name)
+                        .put("expiresInSeconds", expires));
+                System.out.println(options.json() ? answer.encodePrettily() : answer.getString("joinToken"));
             });
         }
     }

@@ -9,6 +9,7 @@ import dev.berth.deploy.model.ControlPlaneException;
 import dev.berth.deploy.model.DeployJson;
 import dev.berth.deploy.model.FieldException;
 import dev.berth.deploy.model.ImageReference;
+import dev.berth.deploy.model.JoinToken;
 import dev.berth.deploy.model.Service;
 import dev.berth.deploy.model.Node;
 import dev.berth.deploy.model.PlacementConstraint;
@@ -29,6 +30,7 @@ import dev.berth.deploy.state.StateMachine;
 import dev.berth.deploy.trigger.Push;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -79,6 +81,7 @@ public final class ControlPlane {
         action("ListTaskDefinitions", Requests.ListTaskDefinitions.class, this::listTaskDefinitions);
         action("ListTaskDefinitionFamilies", Requests.ListTaskDefinitionFamilies.class, this::listTaskDefinitionFamilies);
         action("RegisterContainerInstance", Requests.RegisterContainerInstance.class, this::registerContainerInstance);
+        action("CreateJoinToken", Requests.CreateJoinToken.class, this::createJoinToken);
         action("DeregisterContainerInstance", Requests.DeregisterContainerInstance.class, this::deregisterContainerInstance);
         action("ListContainerInstances", Requests.ListContainerInstances.class, this::listContainerInstances);
         action("DescribeContainerInstances", Requests.DescribeContainerInstances.class, this::describeContainerInstances);
@@ -270,6 +273,11 @@ public final class ControlPlane {
                     state.removeService(changes, sv.serviceArn);
                 }
             }
+            for (JoinToken jt : List.copyOf(state.joinTokens())) {
+                if (jt.cluster().equals(c.clusterName())) {
+                    state.removeJoinToken(changes, jt.id());
+                }
+            }
             state.removeCluster(changes, c.clusterName());
             described.put("status", "INACTIVE");
             return object().set("cluster", described);
@@ -441,7 +449,7 @@ public final class ControlPlane {
 
     private StateMachine.Command<ObjectNode> registerContainerInstance(Requests.RegisterContainerInstance r) {
         return (state, changes) -> {
-            Cluster cluster = cluster(state, "cluster", r.cluster());
+            Cluster cluster = r.joinToken() == null ? cluster(state, "cluster", r.cluster()) : joinedCluster(state, r);
             Resources total = Check.required("totalResources", r.totalResources());
             if (total.cpu() < 0 || total.cpu() > 1_048_576) {
                 throw new FieldException("totalResources.cpu", "totalResources.cpu must be between 0 and 1048576");
@@ -477,6 +485,58 @@ public final class ControlPlane {
             reconcileCluster(state, changes, cluster.clusterName());
             return object().set("containerInstance", describe(state, node));
         };
+    }
+
+    private StateMachine.Command<ObjectNode> createJoinToken(Requests.CreateJoinToken r) {
+        return (state, changes) -> {
+            Cluster cluster = cluster(state, "cluster", r.cluster());
+            int seconds = r.expiresInSeconds() == null ? 86_400 : r.expiresInSeconds();
+            if (seconds < 60 || seconds > 31_536_000) {
+                throw new FieldException("expiresInSeconds", "expiresInSeconds must be between 60 and 31536000");
+            }
+            Instant now = now();
+            String id = newId().substring(0, 12);
+            String secret = newId() + newId();
+            JoinToken token = new JoinToken(id, cluster.clusterName(), sha256(secret), now, now.plusSeconds(seconds));
+            // Expired tokens are dropped whenever a new one is made.
+            for (JoinToken old : List.copyOf(state.joinTokens())) {
+                if (old.expiresAt().isBefore(now)) {
+                    state.removeJoinToken(changes, old.id());
+                }
+            }
+            state.putJoinToken(changes, token);
+            return object().put("joinToken", "bjt." + id + "." + secret).put("cluster", cluster.clusterName())
+                    .put("expiresAt", token.expiresAt().toString());
+        };
+    }
+
+    /** The cluster a valid, unexpired join token names; anything else is refused alike. */
+    private Cluster joinedCluster(ControlPlaneState state, Requests.RegisterContainerInstance r) {
+        String[] parts = r.joinToken().split("\\.", -1);
+        JoinToken token = parts.length == 3 && parts[0].equals("bjt") ? state.joinToken(parts[1]) : null;
+        if (token == null || !java.security.MessageDigest.isEqual(token.secretSha256().getBytes(StandardCharsets.US_ASCII),
+                sha256(parts[2]).getBytes(StandardCharsets.US_ASCII)) || !now().isBefore(token.expiresAt())) {
+            throw new ControlPlaneException(401, "InvalidJoinTokenException", "the join token is unknown, wrong or expired",
+                    "joinToken");
+        }
+        if (r.cluster() != null && !r.cluster().equals(token.cluster())) {
+            throw new FieldException("cluster", "the join token is for cluster " + token.cluster() + ", not " + r.cluster());
+        }
+        Cluster cluster = state.cluster(token.cluster());
+        if (cluster == null) {
+            throw new ControlPlaneException(401, "InvalidJoinTokenException", "the join token's cluster no longer exists",
+                    "joinToken");
+        }
+        return cluster;
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private StateMachine.Command<ObjectNode> deregisterContainerInstance(Requests.DeregisterContainerInstance r) {

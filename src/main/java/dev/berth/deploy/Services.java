@@ -464,14 +464,7 @@ final class Services {
     // Reconciliation
 
     static List<Task> tasksOf(ControlPlaneState state, Service s) {
-        List<Task> out = new ArrayList<>();
-        String group = s.group();
-        for (Task t : state.tasks()) {
-            if (t.cluster.equals(s.cluster) && group.equals(t.group) && t.lastStatus != TaskStatus.STOPPED) {
-                out.add(t);
-            }
-        }
-        return out;
+        return List.copyOf(state.liveTasks(s.cluster, s.group()));
     }
 
     /**

@@ -293,6 +293,32 @@ class RolloutHarnessTest {
     }
 
     @Test
+    void twoPushesInQuickSuccessionEndOnTheSecond() throws Exception {
+        try (SimulatedCluster c = cluster(3)) {
+            c.call("CreateService", createService(3, 100, 200, false).put("autoDeploy", new JsonObject()
+                    .put("container", "app").put("policy", "glob").put("pattern", "v*")));
+            c.stepUntil(30, completedOn(c, "web", "v1", 3), () -> true);
+            assertEquals(1, SimulatedCluster.await(c.controlPlane.push(
+                    new dev.berth.deploy.trigger.Push("team/web", "v2", SimulatedCluster.digestOf("v2"), null))));
+            String v2 = primary(c.service("web")).getString("id");
+            assertEquals(1, SimulatedCluster.await(c.controlPlane.push(
+                    new dev.berth.deploy.trigger.Push("team/web", "v3", SimulatedCluster.digestOf("v3"), null))));
+            assertEquals(0, SimulatedCluster.await(c.controlPlane.push(
+                    new dev.berth.deploy.trigger.Push("team/web", "v3", SimulatedCluster.digestOf("v3"), null))),
+                    "the same push again deploys nothing");
+            c.stepUntil(60, completedOn(c, "web", "v3", 3), () -> {
+                assertTrue(counts(c, "web").alive() <= 6);
+                assertTrue(counts(c, "web").healthy() >= 3);
+                return true;
+            });
+            JsonObject service = c.service("web");
+            assertEquals(3, service.getJsonArray("deployments").size(), "v1, v2 and v3: one deployment per push");
+            assertTrue(deployment(service, v2).getString("rolloutStateReason").startsWith("superseded by"));
+            assertEquals("web-v1:1", service.getString("taskDefinition"), "a push changes the image, not the task definition");
+        }
+    }
+
+    @Test
     void aControllerRestartMidRolloutContinuesTheSameDeployment() throws Exception {
         try (SimulatedCluster c = cluster(3)) {
             c.call("CreateService", createService(4, 50, 150, false));

@@ -34,8 +34,13 @@ public final class Requests {
     public record ListTaskDefinitionFamilies(String familyPrefix, String status, Integer maxResults, String nextToken) {
     }
 
-    public record RegisterContainerInstance(String cluster, String hostname, Resources totalResources,
+    /** {@code joinToken}: the node joins the cluster the token names ({@code cluster} may then be omitted). */
+    public record RegisterContainerInstance(String cluster, String joinToken, String hostname, Resources totalResources,
                                             List<Attribute> attributes, String agentVersion) {
+    }
+
+    /** Berth's: a token an agent presents to join {@code cluster}, valid for {@code expiresInSeconds}. */
+    public record CreateJoinToken(String cluster, Integer expiresInSeconds) {
     }
 
     public record DeregisterContainerInstance(String cluster, String containerInstance, Boolean force) {

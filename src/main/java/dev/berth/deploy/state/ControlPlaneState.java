@@ -2,6 +2,7 @@ package dev.berth.deploy.state;
 
 import dev.berth.deploy.model.Cluster;
 import dev.berth.deploy.model.DeployJson;
+import dev.berth.deploy.model.JoinToken;
 import dev.berth.deploy.model.Node;
 import dev.berth.deploy.model.Service;
 import dev.berth.deploy.model.Task;
@@ -29,12 +30,16 @@ public final class ControlPlaneState {
     static final String NODE = "node";
     static final String TASK = "task";
     static final String SERVICE = "service";
+    static final String JOIN_TOKEN = "jointoken";
 
     private final Map<String, Cluster> clusters = new TreeMap<>();
     private final Map<String, NavigableMap<Integer, TaskDefinition>> taskDefinitions = new TreeMap<>();
     private final Map<String, Node> nodes = new TreeMap<>();
     private final Map<String, Task> tasks = new LinkedHashMap<>();
     private final Map<String, Service> services = new TreeMap<>();
+    private final Map<String, JoinToken> joinTokens = new TreeMap<>();
+    /** Tasks not yet STOPPED, by cluster and group: what a service's reconciliation looks at. */
+    private final Map<String, Map<String, Task>> liveByGroup = new java.util.HashMap<>();
 
     /** Reads every document; creates the {@code default} cluster when missing. */
     static ControlPlaneState load(Connection c, Instant now) throws SQLException {
@@ -61,6 +66,11 @@ public final class ControlPlaneState {
                         case TASK -> {
                             Task t = DeployJson.MAPPER.readValue(doc, Task.class);
                             s.tasks.put(t.taskArn, t);
+                            s.index(t);
+                        }
+                        case JOIN_TOKEN -> {
+                            JoinToken jt = DeployJson.MAPPER.readValue(doc, JoinToken.class);
+                            s.joinTokens.put(jt.id(), jt);
                         }
                         case SERVICE -> {
                             Service sv = DeployJson.MAPPER.readValue(doc, Service.class);
@@ -156,12 +166,61 @@ public final class ControlPlaneState {
     /** Records a new or changed task; call it after every change to a task. */
     public void putTask(Changes changes, Task task) {
         tasks.put(task.taskArn, task);
+        index(task);
         changes.put(TASK, task.taskArn, task);
     }
 
     public void removeTask(Changes changes, String id) {
-        tasks.remove(id);
+        Task t = tasks.remove(id);
+        if (t != null) {
+            Map<String, Task> group = liveByGroup.get(groupKey(t.cluster, t.group));
+            if (group != null) {
+                group.remove(id);
+            }
+        }
         changes.delete(TASK, id);
+    }
+
+    /** The tasks of {@code group} in {@code cluster} that are not STOPPED, oldest first. */
+    public Collection<Task> liveTasks(String cluster, String group) {
+        Map<String, Task> g = liveByGroup.get(groupKey(cluster, group));
+        return g == null ? List.of() : g.values();
+    }
+
+    private void index(Task t) {
+        String key = groupKey(t.cluster, t.group);
+        if (t.lastStatus != dev.berth.deploy.model.TaskStatus.STOPPED) {
+            liveByGroup.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(t.taskArn, t);
+        } else {
+            Map<String, Task> g = liveByGroup.get(key);
+            if (g != null && g.remove(t.taskArn) != null && g.isEmpty()) {
+                liveByGroup.remove(key);
+            }
+        }
+    }
+
+    private static String groupKey(String cluster, String group) {
+        return cluster + "\0" + group;
+    }
+
+    // -- join tokens
+
+    public JoinToken joinToken(String id) {
+        return joinTokens.get(id);
+    }
+
+    public Collection<JoinToken> joinTokens() {
+        return joinTokens.values();
+    }
+
+    public void putJoinToken(Changes changes, JoinToken token) {
+        joinTokens.put(token.id(), token);
+        changes.put(JOIN_TOKEN, token.id(), token);
+    }
+
+    public void removeJoinToken(Changes changes, String id) {
+        joinTokens.remove(id);
+        changes.delete(JOIN_TOKEN, id);
     }
 
     // -- services

@@ -298,6 +298,38 @@ class ControlPlaneApiTest {
     }
 
     @Test
+    void aNodeJoinsTheClusterItsJoinTokenNames() throws Exception {
+        try (TestRegistry registry = TestRegistry.start(storage)) {
+            ControlPlaneClient api = new ControlPlaneClient(registry.client());
+            api.ok("CreateCluster", new JsonObject().put("clusterName", "prod"));
+            JsonObject created = api.ok("CreateJoinToken", new JsonObject().put("cluster", "prod"));
+            String token = created.getString("joinToken");
+            assertTrue(token.startsWith("bjt."), token);
+            assertEquals("prod", created.getString("cluster"));
+            Instant.parse(created.getString("expiresAt"));
+            JsonObject resources = new JsonObject().put("cpu", 1024).put("memory", 1024);
+            JsonObject node = api.ok("RegisterContainerInstance", new JsonObject().put("joinToken", token)
+                    .put("totalResources", resources)).getJsonObject("containerInstance");
+            assertEquals("prod", node.getString("cluster"));
+            assertEquals(List.of(node.getString("containerInstanceArn")), api.ok("ListContainerInstances",
+                    new JsonObject().put("cluster", "prod")).getJsonArray("containerInstanceArns").getList());
+
+            String forged = token.substring(0, token.length() - 1) + (token.endsWith("0") ? "1" : "0");
+            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", forged).put("totalResources", resources),
+                    401, "InvalidJoinTokenException", "joinToken");
+            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", "bjt.nope.nope").put("totalResources",
+                    resources), 401, "InvalidJoinTokenException", "joinToken");
+            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", token).put("cluster", "default")
+                    .put("totalResources", resources), 400, "InvalidParameterException", "cluster");
+            api.error("CreateJoinToken", new JsonObject().put("cluster", "prod").put("expiresInSeconds", 5), 400,
+                    "InvalidParameterException", "expiresInSeconds");
+            api.error("CreateJoinToken", new JsonObject().put("cluster", "nope"), 404, "ClusterNotFoundException", "cluster");
+            assertEquals(1, api.ok("ListContainerInstances", new JsonObject().put("cluster", "prod"))
+                    .getJsonArray("containerInstanceArns").size(), "refused registrations added no node");
+        }
+    }
+
+    @Test
     void theExampleTaskDefinitionInConfigRegisters() throws Exception {
         try (TestRegistry registry = TestRegistry.start(storage)) {
             ControlPlaneClient api = new ControlPlaneClient(registry.client());

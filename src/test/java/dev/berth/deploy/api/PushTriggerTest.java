@@ -210,6 +210,17 @@ class PushTriggerTest {
                     .put("autoDeploy", new JsonObject().put("container", "web").put("policy", "digest")), 400,
                     "InvalidParameterException", "removeAutoDeploy");
             api.error("DescribeServices", new JsonObject(), 400, "InvalidParameterException", "services");
+            api.error("ListServices", new JsonObject().put("maxResults", 0), 400, "InvalidParameterException", "maxResults");
+            api.error("DeleteService", new JsonObject().put("service", "nope"), 404, "ServiceNotFoundException", "service");
+            api.error("DeleteService", new JsonObject(), 400, "InvalidParameterException", "service");
+            api.error("ListServiceEvents", new JsonObject().put("maxResults", 0), 400, "InvalidParameterException", "maxResults");
+            api.error("SubmitHeartbeat", new JsonObject(), 400, "InvalidParameterException", "containerInstance");
+            api.error("SubmitHeartbeat", new JsonObject().put("containerInstance", "nope"), 404,
+                    "ContainerInstanceNotFoundException", "containerInstance");
+            api.error("DeregisterContainerInstance", new JsonObject().put("containerInstance", "nope"), 404,
+                    "ContainerInstanceNotFoundException", "containerInstance");
+            api.error("UpdateService", new JsonObject().put("service", "web").put("taskDefinition", "nope"), 404,
+                    "TaskDefinitionNotFoundException", "taskDefinition");
             api.error("ListServiceEvents", new JsonObject().put("service", "nope"), 404, "ServiceNotFoundException", "service");
             api.error("DeleteCluster", new JsonObject().put("cluster", "default"), 400, "ClientException", "cluster");
             JsonObject svc = api.ok("DescribeServices", new JsonObject().put("services", new JsonArray().add("web")))
