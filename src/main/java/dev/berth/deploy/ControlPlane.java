@@ -896,6 +896,7 @@ public final class ControlPlane {
                     }
                 }
             }
+            forgetOldStoppedTasks(state, changes, now);
             services.firePendingTriggers(state, changes, now);
             for (Service s : List.copyOf(state.services())) {
                 services.reconcile(state, changes, s, now);
@@ -914,6 +915,25 @@ public final class ControlPlane {
      */
     public Future<Integer> push(Push push) {
         return machine.execute((state, changes) -> services.push(state, changes, push, now()));
+    }
+
+    /** STOPPED tasks stay visible this long (like ECS, at least an hour), then are forgotten. */
+    public static final java.time.Duration STOPPED_TASK_RETENTION = java.time.Duration.ofHours(1);
+
+    private static void forgetOldStoppedTasks(ControlPlaneState state, Changes changes, Instant now) {
+        Instant before = now.minus(STOPPED_TASK_RETENTION);
+        List<String> old = new ArrayList<>();
+        for (Task t : state.tasks()) {
+            if (t.lastStatus == TaskStatus.STOPPED && t.stoppedAt != null && t.stoppedAt.isBefore(before)) {
+                old.add(t.taskArn);
+            }
+        }
+        old.forEach(id -> state.removeTask(changes, id));
+        for (Service s : List.copyOf(state.services())) {
+            if (Service.INACTIVE.equals(s.status) && !s.events.isEmpty() && s.events.get(0).createdAt().isBefore(before)) {
+                state.removeService(changes, s.serviceArn);
+            }
+        }
     }
 
     /** The node's live tasks are lost: STOPPED (their resources with them), services replace them. */
