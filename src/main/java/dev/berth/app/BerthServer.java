@@ -159,8 +159,8 @@ public final class BerthServer implements AutoCloseable {
             // The deployer follows tagged manifest pushes through the durable feed: a push it has not
             // acted on is handed over again after a restart.
             notifications.feed().subscribe("deployer", EventFilter.manifestPushedByTag(), event ->
-                    controlPlane.push(new Push(event.target().repository(), event.target().tag(), event.target().digest(),
-                            null)).mapEmpty()).await(30, TimeUnit.SECONDS);
+                    controlPlane.push(Push.local(event.target().repository(), event.target().tag(), event.target().digest()))
+                            .mapEmpty()).await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             server.close();
             throw new IOException("cannot subscribe the deployer to registry events: " + e.getMessage(), e);

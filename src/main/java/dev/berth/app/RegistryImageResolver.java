@@ -17,11 +17,18 @@ final class RegistryImageResolver implements ImageResolver {
     private final RegistryStore store;
     private final int port;
     private final Set<String> hosts;
+    /** Looked up once: a name lookup can block, and resolution runs on event loops. */
+    private final String localName = localName();
 
     RegistryImageResolver(RegistryStore store, int port, Set<String> hosts) {
         this.store = store;
         this.port = port;
         this.hosts = hosts;
+    }
+
+    @Override
+    public boolean isThisRegistry(String registry) {
+        return ours(registry);
     }
 
     @Override
@@ -46,7 +53,7 @@ final class RegistryImageResolver implements ImageResolver {
             return false;
         }
         String host = registry.substring(0, colon);
-        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals(localName());
+        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equalsIgnoreCase(localName);
     }
 
     private static String localName() {

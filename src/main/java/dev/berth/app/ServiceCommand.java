@@ -20,6 +20,8 @@ final class ServiceCommand implements Callable<Integer> {
     static final int FAILED = 1;
     /** Exit status of {@code deploy --wait} when it did not finish in time. */
     static final int TIMED_OUT = 3;
+    /** Exit status of {@code deploy --wait} when a newer deployment (another deploy, a push) took over. */
+    static final int SUPERSEDED = 4;
 
     @Override
     public Integer call() {
@@ -212,7 +214,8 @@ final class ServiceCommand implements Callable<Integer> {
 
     @Command(name = "deploy", mixinStandardHelpOptions = true,
             description = "Start a deployment (a new task definition, or the same one with its tags resolved again) and"
-                    + " with --wait follow it: exit 0 when it COMPLETED, 1 when it FAILED, 3 on timeout.")
+                    + " with --wait follow it: exit 0 when it COMPLETED, 1 when it FAILED, 3 on timeout, 4 when a newer"
+                    + " deployment took over.")
     static final class Deploy implements Callable<Integer> {
         @Mixin
         ClusterOptions options = new ClusterOptions();
@@ -236,11 +239,10 @@ final class ServiceCommand implements Callable<Integer> {
         public Integer call() {
             int[] exit = {0};
             int usage = ControlPlaneCli.run(options, calls -> {
-                JsonObject request = new JsonObject().put("service", name);
+                // Always a new deployment, with tags resolved again, whether or not the revision changes.
+                JsonObject request = new JsonObject().put("service", name).put("forceNewDeployment", true);
                 if (taskDefinition != null) {
                     request.put("taskDefinition", taskDefinition);
-                } else {
-                    request.put("forceNewDeployment", true);
                 }
                 JsonObject service = calls.call("UpdateService", request).getJsonObject("service");
                 String id = primary(service).getString("id");
@@ -283,8 +285,13 @@ final class ServiceCommand implements Callable<Integer> {
                 if ("COMPLETED".equals(state)) {
                     return 0;
                 }
-                if ("FAILED".equals(state) || "INACTIVE".equals(d.getString("status"))) {
+                if ("FAILED".equals(state)) {
                     return FAILED;
+                }
+                String reason = d.getString("rolloutStateReason", "");
+                if (!"PRIMARY".equals(d.getString("status")) && reason.startsWith("superseded by")) {
+                    System.err.println("berth: deployment " + id + " was " + reason);
+                    return SUPERSEDED;
                 }
                 if (System.nanoTime() > deadline) {
                     System.err.println("berth: deployment " + id + " still " + state + " after " + timeout + " s");

@@ -70,7 +70,7 @@ public final class ControlPlane {
         this.machine = machine;
         this.random = random;
         this.resolver = resolver;
-        this.services = new Services(random);
+        this.services = new Services(random, resolver);
         action("CreateCluster", Requests.CreateCluster.class, this::createCluster);
         action("DescribeClusters", Requests.DescribeClusters.class, this::describeClusters);
         action("ListClusters", Requests.ListClusters.class, this::listClusters);
@@ -116,7 +116,7 @@ public final class ControlPlane {
      * state machine (registry lookups are I/O), then runs the command with the pinned images.
      */
     private <R> void pinningAction(String name, Class<R> type, java.util.function.BiFunction<ControlPlaneState, R, String> definition,
-                                   java.util.function.BiFunction<R, Map<String, String>, StateMachine.Command<ObjectNode>> command) {
+                                   java.util.function.BiFunction<R, Pinned, StateMachine.Command<ObjectNode>> command) {
         actions.put(name, body -> {
             R request;
             try {
@@ -124,24 +124,44 @@ public final class ControlPlane {
             } catch (FieldException e) {
                 return Future.failedFuture(e);
             }
-            return machine.execute((state, changes) -> {
-                String ref = definition.apply(state, request);
-                if (ref == null) {
-                    return null;
-                }
-                try {
-                    return taskDefinition(state, ref, false);
-                } catch (FieldException | ControlPlaneException e) {
-                    return null; // the command itself reports it, with the right field
-                }
-            }).compose(td -> pin(td)).compose(pinned -> machine.execute(command.apply(request, pinned)));
+            return pinAndRun(request, definition, command, 3);
+        });
+    }
+
+    /**
+     * Pins the images of the revision the request means, then runs the command with them. A command
+     * answers null when, by the time it ran, the request meant another revision (one was registered
+     * meanwhile): then it is all done again, a few times at most.
+     */
+    private <R> Future<ObjectNode> pinAndRun(R request, java.util.function.BiFunction<ControlPlaneState, R, String> definition,
+                                             java.util.function.BiFunction<R, Pinned, StateMachine.Command<ObjectNode>> command,
+                                             int attempts) {
+        return machine.execute((state, changes) -> {
+            String ref = definition.apply(state, request);
+            if (ref == null) {
+                return null;
+            }
+            try {
+                return taskDefinition(state, ref, false);
+            } catch (FieldException | ControlPlaneException e) {
+                return null; // the command itself reports it, with the right field
+            }
+        }).compose(this::pin).compose(pinned -> machine.execute(command.apply(request, pinned))).compose(answer -> {
+            if (answer != null) {
+                return Future.succeededFuture(answer);
+            }
+            if (attempts <= 1) {
+                return Future.failedFuture(new ControlPlaneException(409, "ConcurrentModificationException",
+                        "the task definition changed while its images were being resolved; try again", "taskDefinition"));
+            }
+            return pinAndRun(request, definition, command, attempts - 1);
         });
     }
 
     /** Container name to image pinned by digest, for the containers whose tag Berth can resolve. */
-    private Future<Map<String, String>> pin(TaskDefinition td) {
+    private Future<Pinned> pin(TaskDefinition td) {
         if (td == null) {
-            return Future.succeededFuture(Map.of());
+            return Future.succeededFuture(Pinned.NONE);
         }
         Map<String, String> pinned = new java.util.concurrent.ConcurrentHashMap<>();
         List<Future<?>> lookups = new ArrayList<>();
@@ -156,7 +176,7 @@ public final class ControlPlane {
                 }
             }));
         }
-        return Future.join(lookups).otherwiseEmpty().map(v -> Map.copyOf(pinned));
+        return Future.join(lookups).otherwiseEmpty().map(v -> new Pinned(td.key(), Map.copyOf(pinned)));
     }
 
     private <R> void action(String name, Class<R> type, Function<R, StateMachine.Command<ObjectNode>> command) {

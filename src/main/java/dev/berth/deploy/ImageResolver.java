@@ -12,5 +12,10 @@ public interface ImageResolver {
     /** The digest ({@code sha256:…}) of {@code image}'s tag, or null when it cannot be told. */
     Future<String> resolve(ImageReference image);
 
+    /** True when {@code registry} ({@code host[:port]}) names this Berth: pushes to it concern such images. */
+    default boolean isThisRegistry(String registry) {
+        return false;
+    }
+
     ImageResolver NONE = image -> Future.succeededFuture(null);
 }

@@ -37,16 +37,18 @@ import java.util.Random;
  */
 final class Services {
     private final Random random;
+    private final ImageResolver images;
 
-    Services(Random random) {
+    Services(Random random, ImageResolver images) {
         this.random = random;
+        this.images = images;
     }
 
     // ------------------------------------------------------------------------------------------
     // Actions
 
-    ObjectNode create(ControlPlaneState state, Changes changes, Requests.CreateService r, Map<String, String> pinned,
-                      Instant now) {
+    /** Null when {@code pinned} is for another revision than the request now means (pin again). */
+    ObjectNode create(ControlPlaneState state, Changes changes, Requests.CreateService r, Pinned pinned, Instant now) {
         Cluster cluster = ControlPlane.cluster(state, "cluster", r.cluster());
         String name = Cluster.checkName("serviceName", r.serviceName());
         Service existing = state.service(cluster.clusterName(), name);
@@ -56,6 +58,9 @@ final class Services {
         }
         TaskDefinition td = ControlPlane.taskDefinition(state, ControlPlane.Check.required("taskDefinition",
                 r.taskDefinition()), true);
+        if (!pinned.isFor(td)) {
+            return null;
+        }
         Service s = new Service();
         s.serviceArn = Service.arn(cluster.clusterName(), name);
         s.serviceName = name;
@@ -68,21 +73,29 @@ final class Services {
         s.placementConstraints = ControlPlane.constraints(r.placementConstraints());
         s.healthCheckGracePeriodSeconds = grace(r.healthCheckGracePeriodSeconds(), 0);
         s.autoDeploy = r.autoDeploy() == null ? null : r.autoDeploy().normalize("autoDeploy", td);
+        checkRoom("deploymentConfiguration.maximumPercent", s.deploymentConfiguration, s.desiredCount);
         s.createdAt = now;
-        startDeployment(s, td, pinned, "CreateService", false, state, changes, now);
+        startDeployment(s, td, pinned.images(), "CreateService", false, state, changes, now);
         reconcile(state, changes, s, now);
         return wrap(describe(state, s));
     }
 
-    ObjectNode update(ControlPlaneState state, Changes changes, Requests.UpdateService r, Map<String, String> pinned,
-                      Instant now) {
+    /** Null when {@code pinned} is for another revision than the request now means (pin again). */
+    ObjectNode update(ControlPlaneState state, Changes changes, Requests.UpdateService r, Pinned pinned, Instant now) {
         Service s = active(state, r.cluster(), r.service());
         TaskDefinition td = r.taskDefinition() == null ? null : ControlPlane.taskDefinition(state, r.taskDefinition(), true);
         TaskDefinition target = td != null ? td : ControlPlane.taskDefinition(state, s.taskDefinition, false);
         // Everything is checked before anything changes.
         Integer desired = r.desiredCount() == null ? null : desiredCount(r.desiredCount(), 0);
         DeploymentConfiguration config = r.deploymentConfiguration() == null ? null
-                : r.deploymentConfiguration().normalize("deploymentConfiguration");
+                : merged(r.deploymentConfiguration(), s.deploymentConfiguration).normalize("deploymentConfiguration");
+        checkRoom(r.deploymentConfiguration() != null ? "deploymentConfiguration.maximumPercent" : "desiredCount",
+                config != null ? config : s.deploymentConfiguration, desired != null ? desired : s.desiredCount);
+        boolean newDefinition = td != null && !td.key().equals(s.taskDefinition);
+        boolean deploy = newDefinition || Boolean.TRUE.equals(r.forceNewDeployment());
+        if (deploy && !pinned.isFor(target)) {
+            return null;
+        }
         var strategies = r.placementStrategy() == null ? null : ControlPlane.strategies(r.placementStrategy());
         var constraints = r.placementConstraints() == null ? null : ControlPlane.constraints(r.placementConstraints());
         Integer grace = r.healthCheckGracePeriodSeconds() == null ? null : grace(r.healthCheckGracePeriodSeconds(), 0);
@@ -110,10 +123,14 @@ final class Services {
         if (grace != null) {
             s.healthCheckGracePeriodSeconds = grace;
         }
+        if (s.pendingTrigger != null && !java.util.Objects.equals(auto, s.autoDeploy)) {
+            s.event(ControlPlane.newId(), now, "(service " + s.serviceName + ") autoDeploy changed: the pending push of "
+                    + s.pendingTrigger.image() + " is dropped.");
+            s.pendingTrigger = null;
+        }
         s.autoDeploy = auto;
-        boolean newDefinition = td != null && !td.key().equals(s.taskDefinition);
-        if (newDefinition || Boolean.TRUE.equals(r.forceNewDeployment())) {
-            startDeployment(s, target, pinned, newDefinition ? "UpdateService" : "UpdateService (forceNewDeployment)",
+        if (deploy) {
+            startDeployment(s, target, pinned.images(), newDefinition ? "UpdateService" : "UpdateService (forceNewDeployment)",
                     false, state, changes, now);
         }
         reconcile(state, changes, s, now);
@@ -201,8 +218,8 @@ final class Services {
                 all.add(n);
             }
         }
-        all.sort(Comparator.comparing((ObjectNode n) -> n.get("createdAt").asText()).reversed()
-                .thenComparing(n -> n.get("id").asText()));
+        // Newest first by time; within one instant each service's own order (already newest first) stays.
+        all.sort(Comparator.comparing((ObjectNode n) -> Instant.parse(n.get("createdAt").asText())).reversed());
         ArrayNode events = DeployJson.MAPPER.createArrayNode();
         all.stream().limit(max).forEach(events::add);
         ObjectNode answer = DeployJson.MAPPER.createObjectNode();
@@ -234,6 +251,33 @@ final class Services {
             throw new ControlPlaneException(400, "ServiceNotActiveException", "service " + name + " is " + s.status, "service");
         }
         return s;
+    }
+
+    /** The fields given in an update over the service's current ones. */
+    private static DeploymentConfiguration merged(DeploymentConfiguration given, DeploymentConfiguration current) {
+        DeploymentConfiguration.CircuitBreaker cb = given.deploymentCircuitBreaker();
+        DeploymentConfiguration.CircuitBreaker now = current.deploymentCircuitBreaker();
+        DeploymentConfiguration.CircuitBreaker breaker = cb == null ? now : new DeploymentConfiguration.CircuitBreaker(
+                cb.enable() != null ? cb.enable() : now.enable(),
+                cb.rollback() != null ? cb.rollback() : now.rollback(),
+                cb.threshold() != null ? cb.threshold() : now.threshold());
+        return new DeploymentConfiguration(
+                given.maximumPercent() != null ? given.maximumPercent() : current.maximumPercent(),
+                given.minimumHealthyPercent() != null ? given.minimumHealthyPercent() : current.minimumHealthyPercent(),
+                breaker);
+    }
+
+    /**
+     * A rollout needs room on one side: a task above the desired count, or one below it. When the
+     * ceiling and the floor both round to the desired count, no task could ever be replaced.
+     */
+    private static void checkRoom(String field, DeploymentConfiguration config, int desired) {
+        if (desired > 0 && config.maximumTasks(desired) <= desired && config.minimumHealthy(desired) >= desired) {
+            throw new FieldException(field, "with desiredCount " + desired + ", maximumPercent " + config.maximumPercent()
+                    + " and minimumHealthyPercent " + config.minimumHealthyPercent() + " leave no room to replace a task:"
+                    + " raise maximumPercent to at least " + ((desired + 1) * 100 + desired - 1) / desired
+                    + " or lower minimumHealthyPercent");
+        }
     }
 
     private static int desiredCount(Integer given, int orElse) {
@@ -350,6 +394,7 @@ final class Services {
         }
         d.failedTasks++;
         d.updatedAt = now;
+        state.putService(changes, s);
         DeploymentConfiguration config = s.deploymentConfiguration;
         if (!config.deploymentCircuitBreaker().enable() || d.failedTasks < config.failureThreshold(s.desiredCount)) {
             return;
@@ -411,7 +456,7 @@ final class Services {
             if (base == null) {
                 continue;
             }
-            String image = TriggerPolicy.decide(auto, base, push, s.rolledBackDigests);
+            String image = TriggerPolicy.decide(auto, base, push, s.rolledBackDigests, images::isThisRegistry);
             if (image == null) {
                 continue;
             }
@@ -437,7 +482,9 @@ final class Services {
             Service.PendingTrigger p = s.pendingTrigger;
             if (p != null && !now.isBefore(p.dueAt())) {
                 s.pendingTrigger = null;
-                if (Service.ACTIVE.equals(s.status) && s.primary() != null) {
+                // Only while the service still follows pushes into that container.
+                if (Service.ACTIVE.equals(s.status) && s.primary() != null && s.autoDeploy != null
+                        && s.autoDeploy.container().equals(p.container())) {
                     deployImage(state, changes, s, p.container(), p.image(), p.reason(), now);
                 } else {
                     state.putService(changes, s);

@@ -61,6 +61,26 @@ final class TaskLifecycle {
                 throw new FieldException(f + ".status", f + ".status must be PENDING, RUNNING or STOPPED");
             }
             health(f + ".healthStatus", c.healthStatus());
+            List<dev.berth.deploy.model.NetworkBinding> bindings = c.networkBindings() == null ? List.of() : c.networkBindings();
+            for (int b = 0; b < bindings.size(); b++) {
+                String bf = f + ".networkBindings[" + b + "]";
+                var binding = bindings.get(b);
+                if (binding == null) {
+                    throw new FieldException(bf, bf + " must be an object");
+                }
+                if (binding.containerPort() < 1 || binding.containerPort() > 65535) {
+                    throw new FieldException(bf + ".containerPort", bf + ".containerPort must be between 1 and 65535");
+                }
+                if (binding.hostPort() < 1 || binding.hostPort() > 65535) {
+                    throw new FieldException(bf + ".hostPort", bf + ".hostPort must be between 1 and 65535");
+                }
+                if (binding.protocol() != null && !binding.protocol().equals("tcp") && !binding.protocol().equals("udp")) {
+                    throw new FieldException(bf + ".protocol", bf + ".protocol must be tcp or udp");
+                }
+                if (binding.bindIP() != null && binding.bindIP().length() > 64) {
+                    throw new FieldException(bf + ".bindIP", bf + ".bindIP is too long");
+                }
+            }
             if (c.reason() != null && c.reason().length() > 1024) {
                 throw new FieldException(f + ".reason", f + ".reason is longer than 1024 characters");
             }

@@ -299,12 +299,12 @@ class RolloutHarnessTest {
                     .put("container", "app").put("policy", "glob").put("pattern", "v*")));
             c.stepUntil(30, completedOn(c, "web", "v1", 3), () -> true);
             assertEquals(1, SimulatedCluster.await(c.controlPlane.push(
-                    new dev.berth.deploy.trigger.Push("team/web", "v2", SimulatedCluster.digestOf("v2"), null))));
+                    dev.berth.deploy.trigger.Push.local("team/web", "v2", SimulatedCluster.digestOf("v2")))));
             String v2 = primary(c.service("web")).getString("id");
             assertEquals(1, SimulatedCluster.await(c.controlPlane.push(
-                    new dev.berth.deploy.trigger.Push("team/web", "v3", SimulatedCluster.digestOf("v3"), null))));
+                    dev.berth.deploy.trigger.Push.local("team/web", "v3", SimulatedCluster.digestOf("v3")))));
             assertEquals(0, SimulatedCluster.await(c.controlPlane.push(
-                    new dev.berth.deploy.trigger.Push("team/web", "v3", SimulatedCluster.digestOf("v3"), null))),
+                    dev.berth.deploy.trigger.Push.local("team/web", "v3", SimulatedCluster.digestOf("v3")))),
                     "the same push again deploys nothing");
             c.stepUntil(60, completedOn(c, "web", "v3", 3), () -> {
                 assertTrue(counts(c, "web").alive() <= 6);

@@ -91,8 +91,18 @@ final class SimulatedCluster implements AutoCloseable {
     private void open() throws Exception {
         db = Database.open(vertx, dbFile.toString(), false, ControlPlaneSchema.MIGRATIONS);
         // Every tag resolves to a digest of its own name: pinned images say which tag they came from.
-        controlPlane = await(ControlPlane.start(vertx, db, clock, new Random(7), image -> Future.succeededFuture(
-                image.tag() == null ? null : digestOf(image.tag()))));
+        // 127.0.0.1:5000 stands for this registry: pushes (Push.local) concern images named with it.
+        controlPlane = await(ControlPlane.start(vertx, db, clock, new Random(7), new ImageResolver() {
+            @Override
+            public Future<String> resolve(dev.berth.deploy.model.ImageReference image) {
+                return Future.succeededFuture(image.tag() == null ? null : digestOf(image.tag()));
+            }
+
+            @Override
+            public boolean isThisRegistry(String registry) {
+                return "127.0.0.1:5000".equals(registry);
+            }
+        }));
     }
 
     static String digestOf(String tag) {

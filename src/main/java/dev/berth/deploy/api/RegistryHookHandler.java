@@ -110,7 +110,8 @@ final class RegistryHookHandler {
         }
         JsonNode request = event.get("request");
         String host = request == null ? null : text(request, "host");
-        return new Push(repository, tag, digest, "hook" + (host == null ? "" : " from " + host));
+        // The registry is the host the pushing client used; without one, any registry's image matches.
+        return new Push(host, repository, tag, digest, "hook" + (host == null ? "" : " from " + host));
     }
 
     private static String text(JsonNode n, String field) {

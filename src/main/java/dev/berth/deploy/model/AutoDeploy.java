@@ -48,6 +48,9 @@ public record AutoDeploy(String container, String repository, String policy, Str
             }
             case "glob", "regexp" -> {
                 String pat = Check.required(field + ".pattern", pattern);
+                if (pat.length() > 256) {
+                    throw new FieldException(field + ".pattern", field + ".pattern must be at most 256 characters");
+                }
                 if (p.equals("regexp")) {
                     try {
                         Pattern.compile(pat);

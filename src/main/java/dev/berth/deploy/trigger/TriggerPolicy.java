@@ -6,6 +6,7 @@ import dev.berth.deploy.model.Semver;
 import dev.berth.deploy.model.SemverRange;
 import dev.berth.notify.EventFilter;
 import java.util.Collection;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -19,18 +20,28 @@ import java.util.regex.Pattern;
  *   <li>{@code glob}, {@code regexp}: the tag matches (the whole tag); the newest push wins.</li>
  * </ul>
  *
- * Never: a digest a rollback took away, or exactly the image already running.
+ * Never: a digest a rollback took away, exactly the image already running, or a push to another
+ * registry than the one the container's image comes from (a push to Berth concerns images named
+ * with one of Berth's own names only).
  */
 public final class TriggerPolicy {
     private TriggerPolicy() {
     }
 
     /** The image to deploy ({@code registry/repo:tag@digest}, registry as the container names it), or null. */
-    public static String decide(AutoDeploy auto, String currentImage, Push push, Collection<String> rolledBack) {
+    public static String decide(AutoDeploy auto, String currentImage, Push push, Collection<String> rolledBack,
+                                Predicate<String> thisRegistry) {
         if (!auto.repository().equals(push.repository()) || rolledBack.contains(push.digest())) {
             return null;
         }
         ImageReference current = ImageReference.parse(currentImage);
+        if (Push.THIS_REGISTRY.equals(push.registry())) {
+            if (current.registry() == null || !thisRegistry.test(current.registry())) {
+                return null;
+            }
+        } else if (push.registry() != null && !push.registry().equalsIgnoreCase(current.registry())) {
+            return null;
+        }
         boolean wanted = switch (auto.policy()) {
             case "digest" -> auto.tag().equals(push.tag());
             case "semver" -> {

@@ -67,6 +67,23 @@ class TriggerPolicyTest {
     @ParameterizedTest(name = "{0} running {1}, push {2}@{3}")
     @MethodSource("cases")
     void decides(AutoDeploy auto, String running, String tag, String digest, String expected) {
-        assertEquals(expected, TriggerPolicy.decide(auto, running, new Push(REPO, tag, digest, null), List.of(D9)));
+        // A hook that did not name its registry: any registry's image matches.
+        assertEquals(expected, TriggerPolicy.decide(auto, running, new Push(null, REPO, tag, digest, null), List.of(D9),
+                r -> false));
+    }
+
+    @org.junit.jupiter.api.Test
+    void pushesConcernImagesOfTheRegistryTheyWentTo() {
+        AutoDeploy auto = glob("*");
+        String ours = "berth:5000/team/web:1@" + D1;
+        String theirs = "ghcr.io/team/web:1@" + D1;
+        String hub = "team/web:1@" + D1;
+        java.util.function.Predicate<String> berth = "berth:5000"::equals;
+        assertEquals("berth:5000/team/web:2@" + D2, TriggerPolicy.decide(auto, ours, Push.local(REPO, "2", D2), List.of(), berth));
+        assertEquals(null, TriggerPolicy.decide(auto, theirs, Push.local(REPO, "2", D2), List.of(), berth));
+        assertEquals(null, TriggerPolicy.decide(auto, hub, Push.local(REPO, "2", D2), List.of(), berth));
+        assertEquals("ghcr.io/team/web:2@" + D2, TriggerPolicy.decide(auto, theirs, new Push("ghcr.io", REPO, "2", D2, null),
+                List.of(), berth));
+        assertEquals(null, TriggerPolicy.decide(auto, ours, new Push("ghcr.io", REPO, "2", D2, null), List.of(), berth));
     }
 }
