@@ -1,0 +1,54 @@
+package dev.berth.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Test images built FROM scratch with the static busybox (nothing can be pulled from Docker Hub
+ * here): a shell, and {@code httpd} serving {@code /www/index.html} with a page of the test's choice.
+ */
+public final class BusyboxImages {
+    private BusyboxImages() {
+    }
+
+    /** Runs {@code docker ARGS…}; fails the test when it fails. */
+    public static ExternalCommand.Result docker(Path scratch, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add("docker");
+        command.addAll(List.of(args));
+        ExternalCommand.Result r = ExternalCommand.run(command, Map.of("DOCKER_BUILDKIT", "0"), scratch, Duration.ofMinutes(3));
+        if (r.exitCode() != 0) {
+            fail(r.toString());
+        }
+        return r;
+    }
+
+    /**
+     * Builds {@code name} (e.g. {@code 127.0.0.1:PORT/team/web:v1}): busybox, and a web root whose
+     * index page is {@code page}. Different pages give different images (and digests).
+     */
+    public static void buildWebImage(Path scratch, String name, String page) throws IOException, InterruptedException {
+        RequiredTools.docker();
+        Path busybox = RequiredTools.staticBusybox();
+        Path context = Files.createTempDirectory(scratch, "context");
+        Files.copy(busybox, context.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.createDirectories(context.resolve("www"));
+        Files.writeString(context.resolve("www/index.html"), page);
+        Files.writeString(context.resolve("Dockerfile"), String.join("\n",
+                "FROM scratch",
+                "COPY busybox /bin/busybox",
+                "RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]",
+                "COPY www /www",
+                "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]",
+                ""));
+        docker(scratch, "build", "--pull=false", "-q", "-t", name, context.toString());
+    }
+}
