@@ -34,6 +34,41 @@ final class ApiClient {
         return send(builder(path).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** Copies a streamed text answer (logs) to {@code out} as it arrives; an error answer becomes an ApiError. */
+    void stream(String path, java.io.PrintStream out) throws ApiError {
+        HttpResponse<java.io.InputStream> response;
+        try {
+            response = http.send(builder(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (ConnectException e) {
+            throw new ApiError("cannot reach berth at " + server + " (is it running? --server or BERTH_SERVER)");
+        } catch (IOException e) {
+            throw new ApiError("request to " + server + " failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError("interrupted");
+        }
+        try (java.io.InputStream in = response.body()) {
+            if (response.statusCode() / 100 != 2) {
+                String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                String message;
+                try {
+                    message = new JsonObject(text).getJsonObject("error").getString("message");
+                } catch (RuntimeException e) {
+                    message = "HTTP " + response.statusCode();
+                }
+                throw new ApiError(message);
+            }
+            byte[] buffer = new byte[8192];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            throw new ApiError("reading the answer from " + server + " failed: " + e.getMessage());
+        }
+    }
+
     /** A control-plane action: {@code POST /api/<action>} with a JSON body. */
     JsonObject action(String action, JsonObject body) throws ApiError {
         return send(builder("/api/" + action).header("Content-Type", "application/json")

@@ -5,7 +5,10 @@ import dev.berth.config.ListenAddress;
 import dev.berth.api.ApiRoutes;
 import dev.berth.db.Database;
 import dev.berth.db.Migration;
+import dev.berth.agent.Agent;
+import dev.berth.agent.docker.DockerEngine;
 import dev.berth.deploy.ControlPlane;
+import dev.berth.deploy.api.AgentGateway;
 import dev.berth.deploy.api.ControlPlaneRoutes;
 import dev.berth.deploy.state.ControlPlaneSchema;
 import dev.berth.deploy.trigger.Push;
@@ -64,6 +67,8 @@ public final class BerthServer implements AutoCloseable {
     private final Database database;
     private final NotificationService notifications;
     private volatile ControlPlane controlPlane;
+    private volatile AgentGateway agentGateway;
+    private volatile Agent embeddedAgent;
     private final int port;
     private final String host;
     private volatile boolean stopped;
@@ -154,6 +159,8 @@ public final class BerthServer implements AutoCloseable {
                 .setTcpNoDelay(true);
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
         server.controlPlane = controlPlane;
+        AgentGateway gateway = new AgentGateway(vertx, controlPlane);
+        server.agentGateway = gateway;
         notifications.start();
         try {
             // The deployer follows tagged manifest pushes through the durable feed: a push it has not
@@ -173,7 +180,7 @@ public final class BerthServer implements AutoCloseable {
         }
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
-                            v -> routes(v, config, store, notifications, controlPlane),
+                            v -> routes(v, config, store, notifications, controlPlane, gateway),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -183,6 +190,7 @@ public final class BerthServer implements AutoCloseable {
         }
         server.scheduleUploadPurge();
         server.scheduleControlPlaneTicks();
+        server.startEmbeddedAgent(listen.host());
         LOG.atInfo().addKeyValue("listen", listen.host() + ":" + port)
                 .addKeyValue("storage", config.storage().driver() + ":" + config.storage().root())
                 .log("berth is serving");
@@ -191,7 +199,7 @@ public final class BerthServer implements AutoCloseable {
 
     /** Every HTTP route: the registry under /v2/, the operator API under /api/. */
     private static Router routes(Vertx vertx, BerthConfig config, RegistryStore store, NotificationService notifications,
-                                 ControlPlane controlPlane) {
+                                 ControlPlane controlPlane, AgentGateway gateway) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
@@ -199,6 +207,7 @@ public final class BerthServer implements AutoCloseable {
         RegistryRoutes.mount(router, store, config.registry(), notifications);
         ApiRoutes.mount(router, notifications);
         ControlPlaneRoutes.mount(router, controlPlane, config.deploy().hookSecret());
+        gateway.mount(router);
         Handler<RoutingContext> registryUnmatched = RegistryRoutes.unmatched();
         Handler<RoutingContext> apiUnmatched = ApiRoutes.unmatched();
         Handler<RoutingContext> unmatched = ctx -> (ctx.request().path().startsWith("/api/")
@@ -246,6 +255,53 @@ public final class BerthServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("no free port on " + host, e);
         }
+    }
+
+    /**
+     * The agent inside {@code berth serve}, when configured and a Docker Engine answers: it joins the
+     * default cluster through this server's own API (a join token made here), and keeps its state
+     * under {@code <storage.root>/agent}. Without an Engine, serving goes on without it.
+     */
+    private void startEmbeddedAgent(String listenHost) {
+        BerthConfig.AgentConfig ac = config.agent();
+        if (!ac.embedded() || "inmemory".equals(config.storage().driver())) {
+            return;
+        }
+        if (!DockerEngine.socketPresent(ac.dockerSocket())) {
+            LOG.atInfo().addKeyValue("socket", ac.dockerSocket()).log("no Docker Engine socket: no embedded agent");
+            return;
+        }
+        String host = listenHost.equals("0.0.0.0") || listenHost.equals("::") ? "127.0.0.1"
+                : listenHost.contains(":") ? "[" + listenHost + "]" : listenHost;
+        String hostname;
+        try {
+            hostname = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            hostname = "localhost";
+        }
+        List<dev.berth.deploy.model.Attribute> attributes = new ArrayList<>();
+        ac.attributes().forEach((k, v) -> attributes.add(new dev.berth.deploy.model.Attribute(k, v)));
+        attributes.add(new dev.berth.deploy.model.Attribute("berth.embedded", "true"));
+        Agent.Options base = new Agent.Options("http://" + host + ":" + port, null, Path.of(config.storage().root(), "agent"),
+                ac.dockerSocket(), hostname, attributes, null, null);
+        try {
+            String token = controlPlane.action("CreateJoinToken").call("{\"expiresInSeconds\":600}")
+                    .await(30, TimeUnit.SECONDS).get("joinToken").asText();
+            embeddedAgent = Agent.start(vertx, new Agent.Options(base.controller(), token, base.stateDir(),
+                    base.dockerSocket(), base.hostname(), base.attributes(), null, null)).await(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.atWarn().setCause(e).addKeyValue("socket", ac.dockerSocket())
+                    .log("the Docker Engine does not answer: no embedded agent");
+        }
+    }
+
+    /** The embedded agent, or null. */
+    public Agent embeddedAgent() {
+        return embeddedAgent;
+    }
+
+    public AgentGateway agentGateway() {
+        return agentGateway;
     }
 
     /** The control plane's periodic step: node health, due triggers, reconciliation. */
@@ -315,6 +371,13 @@ public final class BerthServer implements AutoCloseable {
             }
         } catch (Exception e) {
             LOG.atWarn().setCause(e).log("HTTP servers did not stop within the shutdown timeout");
+        }
+        if (embeddedAgent != null) {
+            try {
+                embeddedAgent.stop().await(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.atWarn().setCause(e).log("the embedded agent did not stop cleanly");
+            }
         }
         notifications.close();
         try {

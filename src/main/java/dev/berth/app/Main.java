@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A self-hosted container registry that deploys what you push.",
-        subcommands = {ServeCommand.class, WebhookCommand.class, ClusterCommand.class, TaskdefCommand.class,
+        subcommands = {ServeCommand.class, AgentCommand.class, WebhookCommand.class, ClusterCommand.class, TaskdefCommand.class,
                 ServiceCommand.class, TaskCommand.class, NodeCommand.class, EventsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code berth task run|ls|describe|stop}. */
 @Command(name = "task", mixinStandardHelpOptions = true, description = "Run, list, describe and stop tasks.",
-        subcommands = {TaskCommand.Run.class, TaskCommand.Ls.class, TaskCommand.Describe.class, TaskCommand.Stop.class})
+        subcommands = {TaskCommand.Run.class, TaskCommand.Ls.class, TaskCommand.Describe.class, TaskCommand.Stop.class,
+                TaskCommand.Logs.class})
 final class TaskCommand implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -144,6 +145,37 @@ final class TaskCommand implements Callable<Integer> {
                 JsonObject answer = calls.call("StopTask", new JsonObject().put("task", id).put("reason", reason));
                 calls.print(answer, () -> table(new JsonArray().add(answer.getJsonObject("task"))));
             });
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = "A task container's output, read from its node's agent through the controller.")
+    static final class Logs implements Callable<Integer> {
+        @Mixin
+        ClusterOptions options = new ClusterOptions();
+
+        @Parameters(paramLabel = "TASK")
+        String id;
+
+        @Option(names = "--container", paramLabel = "NAME", description = "Which container (default: the first).")
+        String container;
+
+        @Option(names = {"-f", "--follow"}, description = "Keep printing until the container stops or Ctrl-C.")
+        boolean follow;
+
+        @Option(names = "--tail", paramLabel = "N", defaultValue = "-1", description = "Only the last N lines.")
+        int tail;
+
+        @Override
+        public Integer call() {
+            StringBuilder path = new StringBuilder("/api/tasks/").append(java.net.URLEncoder.encode(id,
+                    java.nio.charset.StandardCharsets.UTF_8)).append("/logs?follow=").append(follow).append("&tail=")
+                    .append(tail).append("&cluster=").append(java.net.URLEncoder.encode(options.cluster,
+                            java.nio.charset.StandardCharsets.UTF_8));
+            if (container != null) {
+                path.append("&container=").append(java.net.URLEncoder.encode(container, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return WebhookCommand.call(options.client, client -> client.stream(path.toString(), System.out));
         }
     }
 }

@@ -10,7 +10,7 @@ import java.util.Set;
  * partial YAML file yields a complete config; {@code config/berth.yaml} documents each key.
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
-                          NotificationsConfig notifications, LogConfig log, DeployConfig deploy) {
+                          NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -20,15 +20,29 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         notifications = notifications == null ? new NotificationsConfig(null, null) : notifications;
         log = log == null ? new LogConfig(null, null, null) : log;
         deploy = deploy == null ? new DeployConfig(null, null, null) : deploy;
+        agent = agent == null ? new AgentConfig(null, null, null) : agent;
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                        NotificationsConfig notifications, LogConfig log) {
-        this(http, storage, state, registry, notifications, log, null);
+        this(http, storage, state, registry, notifications, log, null, null);
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The agent inside {@code berth serve}: on ({@code embedded}) when a Docker Engine answers on
+     * {@code dockerSocket}, so that one box runs what it deploys; {@code attributes} describe its
+     * node for placement.
+     */
+    public record AgentConfig(Boolean embedded, String dockerSocket, Map<String, String> attributes) {
+        public AgentConfig {
+            embedded = embedded == null ? Boolean.TRUE : embedded;
+            dockerSocket = dockerSocket == null ? "/var/run/docker.sock" : dockerSocket;
+            attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+        }
     }
 
     /**

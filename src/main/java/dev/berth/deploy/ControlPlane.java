@@ -497,13 +497,18 @@ public final class ControlPlane {
                 throw new FieldException("hostname", "hostname is longer than 253 characters");
             }
             Instant now = now();
+            String agentToken = newId() + newId();
             Node node = new Node(newId(), cluster.clusterName(), hostname, Node.ACTIVE, true,
                     new Resources(total.cpu(), total.memory(), ports), List.copyOf(attributes),
-                    r.agentVersion(), now, now);
+                    r.agentVersion(), now, now, sha256(agentToken));
             state.putNode(changes, node);
             Placements.placePending(state, changes, cluster.clusterName(), random);
             reconcileCluster(state, changes, cluster.clusterName());
-            return object().set("containerInstance", describe(state, node));
+            // The agent's credential for its session: shown once, kept as a hash.
+            ObjectNode answer = object();
+            answer.set("containerInstance", describe(state, node));
+            answer.put("agentToken", node.id() + "." + agentToken);
+            return answer;
         };
     }
 
@@ -660,6 +665,7 @@ public final class ControlPlane {
 
     private ObjectNode describe(ControlPlaneState state, Node n) {
         ObjectNode d = DeployJson.MAPPER.valueToTree(n);
+        d.remove("agentTokenSha256");
         int cpu = n.registeredResources().cpu();
         int memory = n.registeredResources().memory();
         Set<String> ports = new java.util.TreeSet<>(n.registeredResources().ports());
@@ -841,29 +847,133 @@ public final class ControlPlane {
         return (state, changes) -> {
             Cluster cluster = cluster(state, "cluster", r.cluster());
             Task t = task(state, cluster, "task", r.task());
-            TaskStatus status = TaskLifecycle.reportedStatus(r.status());
-            List<Requests.ContainerStateChange> containers = r.containers() == null ? List.of() : r.containers();
-            TaskLifecycle.checkContainers(t, containers);
-            String health = TaskLifecycle.health("healthStatus", r.healthStatus());
-            if (r.reason() != null && r.reason().length() > 1024) {
-                throw new FieldException("reason", "reason is longer than 1024 characters");
-            }
-            boolean wanted = t.desiredStatus == TaskStatus.RUNNING;
-            boolean freed = TaskLifecycle.apply(t, status, r.reason(), containers, health, now());
-            state.putTask(changes, t);
-            if (freed && wanted && t.serviceName != null) {
-                // It stopped on its own: a failure of its deployment (circuit breaker).
-                Service s = state.service(t.cluster, t.serviceName);
-                if (s != null) {
-                    services.taskFailed(state, changes, s, t, now());
-                }
-            }
-            if (freed) {
-                Placements.placePending(state, changes, cluster.clusterName(), random);
-            }
-            reconcileServiceOf(state, changes, t);
+            report(state, changes, t, r.status(), r.reason(), r.containers(), r.healthStatus());
             return object().set("task", DeployJson.MAPPER.valueToTree(t));
         };
+    }
+
+    /** Applies what a node says about one of its tasks (validated first; statuses only move forward). */
+    private void report(ControlPlaneState state, Changes changes, Task t, String statusText, String reason,
+                        List<Requests.ContainerStateChange> reported, String healthText) {
+        TaskStatus status = TaskLifecycle.reportedStatus(statusText);
+        List<Requests.ContainerStateChange> containers = reported == null ? List.of() : reported;
+        TaskLifecycle.checkContainers(t, containers);
+        String health = TaskLifecycle.health("healthStatus", healthText);
+        if (reason != null && reason.length() > 1024) {
+            throw new FieldException("reason", "reason is longer than 1024 characters");
+        }
+        boolean wanted = t.desiredStatus == TaskStatus.RUNNING;
+        boolean freed = TaskLifecycle.apply(t, status, reason, containers, health, now());
+        state.putTask(changes, t);
+        if (freed && wanted && t.serviceName != null) {
+            // It stopped on its own: a failure of its deployment (circuit breaker).
+            Service s = state.service(t.cluster, t.serviceName);
+            if (s != null) {
+                services.taskFailed(state, changes, s, t, now());
+            }
+        }
+        if (freed) {
+            Placements.placePending(state, changes, t.cluster, random);
+        }
+        reconcileServiceOf(state, changes, t);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Agents: what the agent gateway asks of the control plane
+
+    /** The node an agent token ({@code nodeId.secret}) belongs to; anything else fails with 401. */
+    public Future<Node> authenticateAgent(String agentToken) {
+        return machine.execute((state, changes) -> {
+            int dot = agentToken == null ? -1 : agentToken.indexOf('.');
+            Node n = dot <= 0 ? null : state.node(agentToken.substring(0, dot));
+            if (n == null || n.agentTokenSha256() == null || !java.security.MessageDigest.isEqual(
+                    n.agentTokenSha256().getBytes(StandardCharsets.US_ASCII),
+                    sha256(agentToken.substring(dot + 1)).getBytes(StandardCharsets.US_ASCII))) {
+                throw new ControlPlaneException(401, "InvalidAgentTokenException", "unknown node or wrong agent token", null);
+            }
+            return n;
+        });
+    }
+
+    /** Calls {@code listener} after each commit with the nodes whose tasks changed. */
+    public void onNodesChanged(java.util.function.Consumer<java.util.Set<String>> listener) {
+        machine.onCommitted(listener);
+    }
+
+    /**
+     * What node {@code nodeId} should know: every task placed on it that is not STOPPED yet, with
+     * its definition and pinned images ({@code seq} is the gateway's, stamped on the snapshot).
+     */
+    public Future<dev.berth.agent.protocol.Messages.DesiredState> desiredState(String nodeId, long seq) {
+        return machine.execute((state, changes) -> {
+            List<dev.berth.agent.protocol.Messages.TaskSpec> specs = new ArrayList<>();
+            for (Task t : state.tasks()) {
+                if (!nodeId.equals(t.containerInstanceArn) || t.lastStatus == TaskStatus.STOPPED) {
+                    continue;
+                }
+                TaskDefinition td = taskDefinition(state, t.taskDefinitionArn, false);
+                Map<String, String> images = new java.util.LinkedHashMap<>();
+                t.containers.forEach(c -> images.put(c.name(), c.image()));
+                specs.add(new dev.berth.agent.protocol.Messages.TaskSpec(t.taskArn, t.desiredStatus.name(), t.version, td,
+                        images, t.cluster));
+            }
+            specs.sort(Comparator.comparing(dev.berth.agent.protocol.Messages.TaskSpec::taskArn));
+            return new dev.berth.agent.protocol.Messages.DesiredState(seq, specs);
+        });
+    }
+
+    /**
+     * Stores an agent's report about a task of its node, once: a report with a sequence number at
+     * or below the last stored one changes nothing. Reports about tasks the node does not have
+     * (forgotten, or never its own) are dropped. Either way the report counts as received.
+     */
+    public Future<Void> agentReport(String nodeId, dev.berth.agent.protocol.Messages.TaskStateChange change) {
+        return machine.execute((state, changes) -> {
+            Task t = state.task(change.taskArn());
+            if (t == null || !nodeId.equals(t.containerInstanceArn) || change.seq() <= t.lastReportSeq) {
+                return null;
+            }
+            report(state, changes, t, change.status(), change.reason(), change.containers(), change.healthStatus());
+            t.lastReportSeq = change.seq();
+            state.putTask(changes, t);
+            return null;
+        });
+    }
+
+    /**
+     * Second step of stopping tasks a node runs but should not: of {@code candidates}, those the
+     * control plane does not want running on this node.
+     */
+    public Future<List<String>> confirmStops(String nodeId, List<String> candidates) {
+        return machine.execute((state, changes) -> {
+            List<String> confirmed = new ArrayList<>();
+            for (String id : candidates) {
+                Task t = state.task(id);
+                boolean wanted = t != null && nodeId.equals(t.containerInstanceArn) && t.desiredStatus == TaskStatus.RUNNING
+                        && t.lastStatus != TaskStatus.STOPPED;
+                if (!wanted) {
+                    confirmed.add(id);
+                }
+            }
+            return confirmed;
+        });
+    }
+
+    /** The node's agent connected (a heartbeat) or its session ended (no new tasks until it is back). */
+    public Future<Void> agentSession(String nodeId, boolean connected) {
+        return machine.execute((state, changes) -> {
+            Node n = state.node(nodeId);
+            if (n == null) {
+                return null;
+            }
+            boolean was = n.agentConnected();
+            state.putNode(changes, n.withAgent(connected, connected ? now() : n.lastHeartbeatAt()));
+            if (connected && !was) {
+                Placements.placePending(state, changes, n.cluster(), random);
+                reconcileCluster(state, changes, n.cluster());
+            }
+            return null;
+        });
     }
 
     // ------------------------------------------------------------------------------------------

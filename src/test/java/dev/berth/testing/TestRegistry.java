@@ -36,6 +36,8 @@ public final class TestRegistry implements AutoCloseable {
         all.put("storage.root", storage.toString());
         all.put("log.requests", "false");
         all.put("http.shutdownTimeout", "2s");
+        // No embedded agent unless a test asks for one: nodes would appear in every test's cluster.
+        all.put("agent.embedded", "false");
         all.putAll(overrides);
         BerthConfig config = new ConfigLoader().load(configFile, configFile != null, Map.of(), all);
         return new TestRegistry(BerthServer.start(config), storage);

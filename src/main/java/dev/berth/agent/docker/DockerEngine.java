@@ -147,6 +147,12 @@ public final class DockerEngine implements AutoCloseable {
         return call(HttpMethod.DELETE, "/containers/" + q(id) + "?v=true&force=" + force, null, Map.of()).mapEmpty();
     }
 
+    /** Removes a named volume; a volume already gone is fine. */
+    public Future<Void> removeVolume(String name) {
+        return call(HttpMethod.DELETE, "/volumes/" + q(name), null, Map.of()).<Void>mapEmpty()
+                .recover(e -> e instanceof DockerException d && d.notFound() ? Future.succeededFuture() : Future.failedFuture(e));
+    }
+
     public Future<JsonObject> inspect(String id) {
         return call(HttpMethod.GET, "/containers/" + q(id) + "/json", null, Map.of()).map(JsonObject::new);
     }
@@ -157,22 +163,26 @@ public final class DockerEngine implements AutoCloseable {
         return call(HttpMethod.GET, "/containers/json?all=true&filters=" + q(filters), null, Map.of()).map(JsonArray::new);
     }
 
+    /** A log stream being read: {@link #ended} completes when the Engine ends it, {@link #cancel} ends it early. */
+    public record LogStream(Future<Void> ended, Runnable cancel) {
+    }
+
     /**
      * Streams a container's stdout and stderr (the Engine's multiplexed framing decoded) to
-     * {@code sink}, line by line as the Engine sends it; with {@code follow}, until the container
-     * stops or the returned future's request is closed by {@link #close}.
+     * {@code sink} as the Engine sends it; with {@code follow}, until the container stops or the
+     * stream is cancelled. {@code tail} below 0 means all of it.
      */
-    public Future<Void> logs(String id, boolean follow, int tail, Consumer<Buffer> sink) {
+    public Future<LogStream> logs(String id, boolean follow, int tail, Consumer<Buffer> sink) {
         String uri = "/containers/" + q(id) + "/logs?stdout=true&stderr=true&follow=" + follow
                 + (tail >= 0 ? "&tail=" + tail : "");
-        return http.request(request(HttpMethod.GET, uri).setTimeout(follow ? 0 : 120_000)).compose(req -> req.send())
+        return http.request(request(HttpMethod.GET, uri).setTimeout(follow ? 0 : 120_000)).compose(req -> req.send()
                 .compose(resp -> {
                     if (resp.statusCode() >= 400) {
                         return resp.body().compose(b -> Future.failedFuture(new DockerException(resp.statusCode(),
                                 message(b, resp.statusCode()))));
                     }
-                    return demultiplex(resp, sink);
-                });
+                    return Future.succeededFuture(new LogStream(demultiplex(resp, sink), () -> req.reset()));
+                }));
     }
 
     /** Docker's log framing: 8-byte headers (stream, 0, 0, 0, big-endian size) before each chunk. */

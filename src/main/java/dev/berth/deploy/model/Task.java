@@ -42,6 +42,8 @@ public final class Task {
     public List<PlacementConstraint> placementConstraints = new ArrayList<>();
     /** Bumped on every change the node must hear about (desired status): the agent's snapshot version. */
     public long version;
+    /** The last report sequence number stored from the node's agent: older or repeated reports are ignored. */
+    public long lastReportSeq;
 
     public static final String HEALTHY = "HEALTHY";
     public static final String UNHEALTHY = "UNHEALTHY";

@@ -16,6 +16,18 @@ public final class Changes {
     }
 
     private final Map<String, Write> writes = new LinkedHashMap<>();
+    /** Nodes whose tasks (or the node itself) changed: their agents may need a new snapshot. */
+    private final java.util.Set<String> touchedNodes = new java.util.HashSet<>();
+
+    public void touchNode(String nodeId) {
+        if (nodeId != null) {
+            touchedNodes.add(nodeId);
+        }
+    }
+
+    public java.util.Set<String> touchedNodes() {
+        return touchedNodes;
+    }
 
     public void put(String kind, String id, Object document) {
         String doc;
@@ -40,6 +52,7 @@ public final class Changes {
     }
 
     void addAll(Changes other) {
+        touchedNodes.addAll(other.touchedNodes);
         for (Write w : other.writes.values()) {
             writes.remove(w.kind() + "\0" + w.id());
             writes.put(w.kind() + "\0" + w.id(), w);

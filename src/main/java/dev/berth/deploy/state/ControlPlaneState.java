@@ -145,6 +145,7 @@ public final class ControlPlaneState {
 
     public void putNode(Changes changes, Node node) {
         nodes.put(node.id(), node);
+        changes.touchNode(node.id());
         changes.put(NODE, node.id(), node);
     }
 
@@ -167,6 +168,7 @@ public final class ControlPlaneState {
     public void putTask(Changes changes, Task task) {
         tasks.put(task.taskArn, task);
         index(task);
+        changes.touchNode(task.containerInstanceArn);
         changes.put(TASK, task.taskArn, task);
     }
 

@@ -50,6 +50,8 @@ public final class StateMachine {
     private boolean committing;
     private boolean reloading;
     private final Deque<Runnable> waiting = new ArrayDeque<>();
+    private final List<java.util.function.Consumer<java.util.Set<String>>> committedListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private StateMachine(Database database, Clock clock, Context context, ControlPlaneState state) {
         this.database = database;
@@ -72,6 +74,14 @@ public final class StateMachine {
                     }
                 }));
         return started.future();
+    }
+
+    /**
+     * Calls {@code listener} on the machine's context after each commit with the nodes whose tasks
+     * changed in it (the agent gateway sends those nodes a new snapshot).
+     */
+    public void onCommitted(java.util.function.Consumer<java.util.Set<String>> listener) {
+        committedListeners.add(listener);
     }
 
     public Clock clock() {
@@ -147,6 +157,16 @@ public final class StateMachine {
             committing = false;
             if (ar.succeeded()) {
                 batch.forEach(d -> d.succeed().run());
+                if (!writes.touchedNodes().isEmpty()) {
+                    java.util.Set<String> touched = java.util.Set.copyOf(writes.touchedNodes());
+                    for (var l : committedListeners) {
+                        try {
+                            l.accept(touched);
+                        } catch (RuntimeException e) {
+                            LOG.atWarn().setCause(e).log("commit listener failed");
+                        }
+                    }
+                }
                 flush();
             } else {
                 LOG.atError().setCause(ar.cause()).log("control-plane commit failed; reloading the state");

@@ -156,7 +156,7 @@ class DockerEngineTest {
             assertEquals("exited", state.getString("Status"));
             assertEquals(3, state.getInteger("ExitCode"), "SIGTERM reached the container's trap");
             StringBuilder logs = new StringBuilder();
-            await(docker.logs(id, false, -1, (Buffer b) -> logs.append(b.toString(StandardCharsets.UTF_8))));
+            await(await(docker.logs(id, false, -1, (Buffer b) -> logs.append(b.toString(StandardCharsets.UTF_8)))).ended());
             assertTrue(logs.toString().contains("started hi"), logs.toString());
             assertTrue(logs.toString().contains("bye"), logs.toString());
 

@@ -1,0 +1,548 @@
+package dev.berth.agent;
+
+import dev.berth.agent.docker.ContainerConfig;
+import dev.berth.agent.docker.DockerEngine;
+import dev.berth.agent.protocol.Messages;
+import dev.berth.deploy.model.Attribute;
+import dev.berth.deploy.model.Requests;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code berth agent}: registers this Docker host with a controller (once; the node id and token are
+ * kept in the state directory), keeps one WebSocket session to it, runs what the controller's
+ * snapshots say through one {@link TaskRunner} per task, and reports back.
+ *
+ * <ul>
+ *   <li>Snapshots: one with a sequence number at or below the last applied is stale and changes
+ *       nothing; a new one is applied (stops before starts), persisted, then acknowledged.</li>
+ *   <li>Reports are persisted and sent until acknowledged, across reconnects and restarts.</li>
+ *   <li>A restarted agent adopts the containers it runs (Berth labels), without restarting them.</li>
+ *   <li>Tasks it runs that a snapshot leaves out are stopped only once the controller confirms
+ *       (two steps), so a partition never stops what is still wanted.</li>
+ *   <li>Heartbeats both ways every 10 s; a silent controller (30 s) means reconnect, with backoff
+ *       from 250 ms to 30 s and jitter.</li>
+ * </ul>
+ *
+ * Everything runs on one Vert.x context.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    static final long STEP_MS = 1_000;
+    static final long HEARTBEAT_MS = 10_000;
+    static final long RESEND_MS = 30_000;
+    static final long MIN_BACKOFF_MS = 250;
+    static final long MAX_BACKOFF_MS = 30_000;
+    /** Memory left to the host and the Engine, not offered to tasks. */
+    static final int RESERVED_MEMORY_MIB = 256;
+
+    /** How to run: the controller, how to join it, where to keep state, which Engine, how to describe this node. */
+    public record Options(String controller, String joinToken, Path stateDir, String dockerSocket, String hostname,
+                          List<Attribute> attributes, Integer cpu, Integer memory) {
+    }
+
+    private final Vertx vertx;
+    private final Context context;
+    private final Options options;
+    private final DockerEngine docker;
+    private final HttpClientAgent http;
+    private final WebSocketClient wsClient;
+    private final Path stateFile;
+    private LocalState state;
+    private final Map<String, TaskRunner> runners = new LinkedHashMap<>();
+    /** Containers found at start-up that no local task claims yet: task id to container name to id. */
+    private final Map<String, Map<String, String>> orphans = new HashMap<>();
+    private final Map<String, DockerEngine.LogStream> logStreams = new HashMap<>();
+    private WebSocket ws;
+    private long backoff = MIN_BACKOFF_MS;
+    private long lastFrameAt;
+    private long requestIds;
+    private final List<Long> timers = new ArrayList<>();
+    private volatile boolean closed;
+    private final Promise<Void> firstSnapshot = Promise.promise();
+    private volatile String deployment;
+
+    private Agent(Vertx vertx, Context context, Options options) {
+        this.vertx = vertx;
+        this.context = context;
+        this.options = options;
+        this.docker = new DockerEngine(vertx, options.dockerSocket());
+        this.http = vertx.createHttpClient();
+        this.wsClient = vertx.createWebSocketClient();
+        this.stateFile = options.stateDir().resolve("agent.json");
+    }
+
+    /**
+     * Starts an agent; the future completes once it is registered and its first session is being
+     * opened. It runs as a worker verticle: one thread at a time, in order, and free to flush its
+     * state file without holding up an event loop.
+     */
+    public static Future<Agent> start(Vertx vertx, Options options) {
+        Agent[] agent = new Agent[1];
+        return vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+            @Override
+            public Future<?> start() {
+                agent[0] = new Agent(vertx, context, options);
+                return agent[0].begin();
+            }
+
+            @Override
+            public Future<?> stop() {
+                agent[0].shutdown();
+                return Future.succeededFuture();
+            }
+        }, new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER))
+                .map(id -> {
+                    agent[0].deployment = id;
+                    return agent[0];
+                })
+                .recover(e -> {
+                    if (agent[0] != null) {
+                        agent[0].shutdown();
+                    }
+                    return Future.failedFuture(e);
+                });
+    }
+
+    public String nodeId() {
+        return state.nodeId;
+    }
+
+    public String cluster() {
+        return state.cluster;
+    }
+
+    /** Completes when the first snapshot from the controller has been applied. */
+    public Future<Void> firstSnapshot() {
+        return firstSnapshot.future();
+    }
+
+    private Future<Void> begin() {
+        try {
+            state = LocalState.load(stateFile);
+        } catch (IOException e) {
+            return Future.failedFuture(new IllegalStateException("cannot read " + stateFile + ": " + e.getMessage(), e));
+        }
+        return docker.ping().compose(v -> docker.info()).compose(info -> {
+            if (state.agentToken != null && options.controller().equals(state.controller)) {
+                return Future.succeededFuture();
+            }
+            return register(info);
+        }).compose(v -> adopt()).map(v -> {
+            timers.add(vertx.setPeriodic(STEP_MS, id -> stepAll()));
+            timers.add(vertx.setPeriodic(HEARTBEAT_MS, id -> heartbeat()));
+            timers.add(vertx.setPeriodic(RESEND_MS, id -> resendReports()));
+            connect();
+            LOG.atInfo().addKeyValue("node", state.nodeId).addKeyValue("cluster", state.cluster)
+                    .addKeyValue("controller", options.controller()).log("agent started");
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Registration and adoption
+
+    private Future<Void> register(JsonObject info) {
+        if (options.joinToken() == null || options.joinToken().isBlank()) {
+            return Future.failedFuture(new IllegalStateException("this node is not registered with " + options.controller()
+                    + ": a join token is needed (berth cluster join-token)"));
+        }
+        int cpu = options.cpu() != null ? options.cpu() : info.getInteger("NCPU", 1) * 1024;
+        int memory = options.memory() != null ? options.memory()
+                : (int) Math.max(64, info.getLong("MemTotal", 0L) / (1024 * 1024) - RESERVED_MEMORY_MIB);
+        JsonArray attributes = new JsonArray();
+        Set<String> given = new HashSet<>();
+        for (Attribute a : options.attributes()) {
+            given.add(a.name());
+            attributes.add(new JsonObject().put("name", a.name()).put("value", a.value()));
+        }
+        addAttribute(attributes, given, "berth.os-type", info.getString("OSType"));
+        addAttribute(attributes, given, "berth.cpu-architecture", info.getString("Architecture"));
+        addAttribute(attributes, given, "berth.docker-version", info.getString("ServerVersion"));
+        JsonObject body = new JsonObject().put("joinToken", options.joinToken()).put("hostname", options.hostname())
+                .put("totalResources", new JsonObject().put("cpu", cpu).put("memory", memory))
+                .put("attributes", attributes).put("agentVersion", version());
+        RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST)
+                .setAbsoluteURI(options.controller() + "/api/agents/register").putHeader("Content-Type", "application/json")
+                .setTimeout(30_000);
+        return http.request(request).compose(req -> req.send(body.toBuffer())).compose(resp -> resp.body().compose(b -> {
+            if (resp.statusCode() != 200) {
+                String message = b.toString(StandardCharsets.UTF_8);
+                try {
+                    message = new JsonObject(b).getJsonObject("error").getString("message");
+                } catch (RuntimeException e) {
+                    // keep the text
+                }
+                return Future.failedFuture(new IllegalStateException("registration refused by " + options.controller()
+                        + " (HTTP " + resp.statusCode() + "): " + message));
+            }
+            JsonObject answer = new JsonObject(b);
+            state.controller = options.controller();
+            state.nodeId = answer.getString("containerInstanceArn");
+            state.cluster = answer.getString("cluster");
+            state.agentToken = answer.getString("agentToken");
+            state.lastSeq = 0;
+            state.tasks.clear();
+            state.outbox.clear();
+            return save();
+        }));
+    }
+
+    private static void addAttribute(JsonArray attributes, Set<String> given, String name, String value) {
+        if (value != null && !value.isBlank() && !given.contains(name)) {
+            attributes.add(new JsonObject().put("name", name).put("value", value.replaceAll("[^a-zA-Z0-9_.:/@ -]", "_")));
+        }
+    }
+
+    static String version() {
+        String v = Agent.class.getPackage().getImplementationVersion();
+        return v == null ? "development" : v;
+    }
+
+    /**
+     * Finds this node's containers: those of known tasks are adopted as they are (their runners go
+     * on watching them); others wait for a snapshot to claim them, or for the controller to confirm
+     * they may go.
+     */
+    private Future<Void> adopt() {
+        return docker.list(ContainerConfig.NODE_LABEL + "=" + state.nodeId).map(list -> {
+            Map<String, Map<String, String>> found = new HashMap<>();
+            for (Object o : list) {
+                JsonObject c = (JsonObject) o;
+                JsonObject labels = c.getJsonObject("Labels", new JsonObject());
+                String task = labels.getString(ContainerConfig.TASK_LABEL);
+                String name = labels.getString(ContainerConfig.CONTAINER_LABEL);
+                if (task != null && name != null) {
+                    found.computeIfAbsent(task, k -> new LinkedHashMap<>()).put(name, c.getString("Id"));
+                }
+            }
+            for (LocalState.LocalTask t : state.tasks.values()) {
+                Map<String, String> running = found.remove(t.spec.taskArn());
+                if (LocalState.LocalTask.NEW.equals(t.phase) && running != null) {
+                    // Interrupted while starting: what was made is removed and the start done again.
+                    t.containers.putAll(running);
+                    t.phase = LocalState.LocalTask.RUNNING;
+                }
+                runners.put(t.spec.taskArn(), runner(t));
+            }
+            orphans.putAll(found);
+            if (!state.tasks.isEmpty()) {
+                LOG.atInfo().addKeyValue("tasks", state.tasks.size()).log("adopted the tasks this node was running");
+            }
+            return null;
+        });
+    }
+
+    private TaskRunner runner(LocalState.LocalTask t) {
+        Map<String, String> labels = Map.of(ContainerConfig.NODE_LABEL, state.nodeId,
+                ContainerConfig.CLUSTER_LABEL, state.cluster == null ? "" : state.cluster);
+        return new TaskRunner(vertx, docker, t, this::report, labels);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Session
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        String url = options.controller().replaceFirst("^http", "ws") + "/api/agents/connect";
+        WebSocketConnectOptions connect = new WebSocketConnectOptions().setAbsoluteURI(url)
+                .addHeader("Authorization", "Bearer " + state.agentToken).setTimeout(15_000);
+        wsClient.connect(connect).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.atDebug().setCause(ar.cause()).log("cannot reach the controller");
+                reconnectLater();
+                return;
+            }
+            ws = ar.result();
+            backoff = MIN_BACKOFF_MS;
+            lastFrameAt = System.nanoTime();
+            ws.textMessageHandler(this::received);
+            ws.closeHandler(v -> {
+                ws = null;
+                LOG.atInfo().log("session with the controller ended");
+                reconnectLater();
+            });
+            send(new Messages.Hello(Messages.PROTOCOL_VERSION, version(), state.lastSeq));
+            resendReports();
+            LOG.atInfo().addKeyValue("node", state.nodeId).log("session with the controller open");
+        });
+    }
+
+    private void reconnectLater() {
+        if (closed) {
+            return;
+        }
+        // Full jitter between half the backoff and the backoff, which doubles up to its ceiling.
+        long delay = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+        vertx.setTimer(Math.max(1, delay), id -> connect());
+    }
+
+    private void send(Record message) {
+        if (ws != null && !ws.isClosed()) {
+            ws.writeTextMessage(Messages.encode(message));
+        }
+    }
+
+    private void heartbeat() {
+        if (ws == null) {
+            return;
+        }
+        send(new Messages.Heartbeat(java.time.Instant.now()));
+        if (System.nanoTime() - lastFrameAt > 3 * HEARTBEAT_MS * 1_000_000L) {
+            LOG.atWarn().log("controller silent for 3 heartbeats: reconnecting");
+            ws.close();
+        }
+    }
+
+    private void received(String text) {
+        lastFrameAt = System.nanoTime();
+        try {
+            Messages.Frame frame = Messages.decode(text);
+            switch (frame.type()) {
+                case "DesiredState" -> apply(Messages.read(frame, Messages.DesiredState.class));
+                case "StateAck" -> acknowledged(Messages.read(frame, Messages.StateAck.class));
+                case "StopConfirm" -> stopConfirmed(Messages.read(frame, Messages.StopConfirm.class));
+                case "LogsRequest" -> logs(Messages.read(frame, Messages.LogsRequest.class));
+                case "LogsCancel" -> {
+                    DockerEngine.LogStream s = logStreams.remove(Messages.read(frame, Messages.LogsCancel.class).requestId());
+                    if (s != null) {
+                        s.cancel().run();
+                    }
+                }
+                case "Heartbeat" -> {
+                    // lastFrameAt is all a heartbeat is for
+                }
+                default -> LOG.atWarn().addKeyValue("type", frame.type()).log("unknown controller message ignored");
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.atWarn().setCause(e).log("unreadable controller message ignored");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Desired state
+
+    private void apply(Messages.DesiredState desired) {
+        if (desired.seq() < state.lastSeq) {
+            LOG.atInfo().addKeyValue("seq", desired.seq()).addKeyValue("applied", state.lastSeq).log("stale snapshot ignored");
+            return;
+        }
+        if (desired.seq() == state.lastSeq && state.lastSeq > 0) {
+            send(new Messages.Ack(desired.seq()));
+            firstSnapshot.tryComplete();
+            return;
+        }
+        Set<String> wanted = new HashSet<>();
+        for (Messages.TaskSpec spec : desired.tasks()) {
+            wanted.add(spec.taskArn());
+            LocalState.LocalTask t = state.tasks.get(spec.taskArn());
+            if (t == null) {
+                if ("STOPPED".equals(spec.desiredStatus()) && !orphans.containsKey(spec.taskArn())) {
+                    // Never started here and not wanted: nothing to do but say so.
+                    t = new LocalState.LocalTask();
+                    t.spec = spec;
+                    t.phase = LocalState.LocalTask.DONE;
+                    state.tasks.put(spec.taskArn(), t);
+                    report(t, "STOPPED", null, List.of(), null);
+                    continue;
+                }
+                t = new LocalState.LocalTask();
+                t.spec = spec;
+                Map<String, String> found = orphans.remove(spec.taskArn());
+                if (found != null) {
+                    t.containers.putAll(found);
+                    t.phase = LocalState.LocalTask.RUNNING;
+                }
+                state.tasks.put(spec.taskArn(), t);
+                runners.put(spec.taskArn(), runner(t));
+            } else if (!t.wantsStop()) {
+                // Desired status only moves forward.
+                t.spec = spec;
+            }
+        }
+        List<String> candidates = new ArrayList<>();
+        for (LocalState.LocalTask t : state.tasks.values()) {
+            if (!wanted.contains(t.spec.taskArn()) && !LocalState.LocalTask.DONE.equals(t.phase) && !t.stopConfirmed) {
+                candidates.add(t.spec.taskArn());
+            }
+        }
+        candidates.addAll(orphans.keySet());
+        state.lastSeq = desired.seq();
+        if (!saveQuietly()) {
+            return; // not persisted: not acknowledged; the controller sends it again
+        }
+        send(new Messages.Ack(desired.seq()));
+        firstSnapshot.tryComplete();
+        if (!candidates.isEmpty()) {
+            send(new Messages.StopCandidates(++requestIds, candidates));
+        }
+        stepAll();
+    }
+
+    private void stopConfirmed(Messages.StopConfirm confirm) {
+        for (String id : confirm.taskArns()) {
+            LocalState.LocalTask t = state.tasks.get(id);
+            if (t != null) {
+                t.stopConfirmed = true;
+            }
+            Map<String, String> orphan = orphans.remove(id);
+            if (orphan != null) {
+                LOG.atInfo().addKeyValue("task", id).log("stopping containers of a task the controller no longer wants");
+                orphan.values().forEach(cid -> docker.stop(cid, 30).eventually(() -> docker.remove(cid, true)));
+            }
+        }
+        saveQuietly();
+        stepAll();
+    }
+
+    /** Every runner takes a step; those stopping first, so that their resources are free for those starting. */
+    private void stepAll() {
+        if (closed) {
+            return;
+        }
+        List<TaskRunner> stopping = new ArrayList<>();
+        List<TaskRunner> others = new ArrayList<>();
+        for (TaskRunner r : runners.values()) {
+            (r.task().wantsStop() ? stopping : others).add(r);
+        }
+        Future<Void> stops = Future.join(new ArrayList<>(stopping.stream().map(TaskRunner::step).toList())).mapEmpty();
+        stops.onComplete(v -> others.forEach(TaskRunner::step));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Reports
+
+    private void report(LocalState.LocalTask t, String status, String reason, List<Requests.ContainerStateChange> containers,
+                        String health) {
+        t.reportSeq++;
+        t.reportedStatus = status;
+        if (health != null) {
+            t.reportedHealth = health;
+        }
+        Messages.TaskStateChange change = new Messages.TaskStateChange(t.spec.taskArn(), t.reportSeq, status, reason,
+                containers, health);
+        state.outbox.add(change);
+        saveQuietly();
+        send(change);
+    }
+
+    private void acknowledged(Messages.StateAck ack) {
+        boolean removed = state.outbox.removeIf(c -> c.taskArn().equals(ack.taskArn()) && c.seq() <= ack.seq());
+        LocalState.LocalTask t = state.tasks.get(ack.taskArn());
+        if (t != null && LocalState.LocalTask.DONE.equals(t.phase)
+                && state.outbox.stream().noneMatch(c -> c.taskArn().equals(ack.taskArn()))) {
+            state.tasks.remove(ack.taskArn());
+            runners.remove(ack.taskArn());
+            removed = true;
+        }
+        if (removed) {
+            saveQuietly();
+        }
+    }
+
+    private void resendReports() {
+        for (Messages.TaskStateChange c : List.copyOf(state.outbox)) {
+            send(c);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Logs
+
+    private void logs(Messages.LogsRequest request) {
+        LocalState.LocalTask t = state.tasks.get(request.taskArn());
+        String id = t == null ? null : t.containers.get(request.container());
+        if (id == null) {
+            send(new Messages.LogsData(request.requestId(), null, true, "no running container " + request.container()
+                    + " of task " + request.taskArn() + " on this node"));
+            return;
+        }
+        docker.logs(id, request.follow(), request.tail(), (Buffer b) -> context.runOnContext(v ->
+                send(new Messages.LogsData(request.requestId(), b.toString(StandardCharsets.UTF_8), false, null))))
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        send(new Messages.LogsData(request.requestId(), null, true, ar.cause().getMessage()));
+                        return;
+                    }
+                    logStreams.put(request.requestId(), ar.result());
+                    ar.result().ended().onComplete(done -> context.runOnContext(v -> {
+                        logStreams.remove(request.requestId());
+                        send(new Messages.LogsData(request.requestId(), null, true, null));
+                    }));
+                });
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private Future<Void> save() {
+        return saveQuietly() ? Future.succeededFuture()
+                : Future.failedFuture(new IllegalStateException("cannot write " + stateFile));
+    }
+
+    /**
+     * Persists the state. Small and local, so it is written in place on the context (a few
+     * milliseconds with the flush); a failure is logged and reported to the caller.
+     */
+    private boolean saveQuietly() {
+        try {
+            state.save(stateFile);
+            return true;
+        } catch (IOException e) {
+            LOG.atError().setCause(e).addKeyValue("file", stateFile).log("cannot persist the agent state");
+            return false;
+        }
+    }
+
+    /** Stops the agent (its containers keep running; a restarted agent adopts them). */
+    public Future<Void> stop() {
+        closed = true;
+        String d = deployment;
+        deployment = null;
+        return d == null ? Future.succeededFuture() : vertx.undeploy(d);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** Releases everything, on the agent's context (the verticle's stop). */
+    private void shutdown() {
+        closed = true;
+        timers.forEach(vertx::cancelTimer);
+        logStreams.values().forEach(s -> s.cancel().run());
+        if (ws != null) {
+            ws.close();
+        }
+        docker.close();
+        http.close();
+        wsClient.close();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.berth.agent;
+
+import dev.berth.agent.protocol.Messages;
+import dev.berth.deploy.model.DeployJson;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an agent must not forget across restarts, in one JSON file under its state directory: its
+ * node id and token, the last snapshot applied, every task it owns with its containers, and the
+ * reports not yet acknowledged. Written whole to a temporary file, flushed, then moved into place,
+ * so that a crash leaves the old or the new file, never half of one.
+ */
+public final class LocalState {
+    public String controller;
+    public String nodeId;
+    public String agentToken;
+    public String cluster;
+    public long lastSeq;
+    public Map<String, LocalTask> tasks = new LinkedHashMap<>();
+    /** Reports sent or to send, until the controller acknowledges them. */
+    public List<Messages.TaskStateChange> outbox = new ArrayList<>();
+
+    /** One task this node owns. */
+    public static final class LocalTask {
+        public Messages.TaskSpec spec;
+        /** NEW (not started), RUNNING (containers started), DONE (stopped and cleaned up). */
+        public String phase = NEW;
+        /** Container name to Docker container id. */
+        public Map<String, String> containers = new LinkedHashMap<>();
+        public String reportedStatus;
+        public String reportedHealth;
+        public long reportSeq;
+        /** The controller confirmed that this task, absent from its snapshot, may be stopped. */
+        public boolean stopConfirmed;
+
+        public static final String NEW = "NEW";
+        public static final String RUNNING = "RUNNING";
+        public static final String DONE = "DONE";
+
+        public boolean wantsStop() {
+            return stopConfirmed || "STOPPED".equals(spec.desiredStatus());
+        }
+    }
+
+    public static LocalState load(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return new LocalState();
+        }
+        return DeployJson.MAPPER.readValue(file.toFile(), LocalState.class);
+    }
+
+    public void save(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        byte[] bytes = DeployJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(bytes));
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}
