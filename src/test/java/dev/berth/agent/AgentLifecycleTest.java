@@ -48,6 +48,7 @@ class AgentLifecycleTest {
     private Vertx vertx;
     private final List<String> images = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
+    private final java.util.Set<String> nodes = new java.util.HashSet<>();
 
     @BeforeEach
     void open() {
@@ -61,8 +62,11 @@ class AgentLifecycleTest {
             a.stop().otherwiseEmpty().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.node | xargs -r docker rm -f")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+        for (String node : nodes) {
+            new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.node=" + node + " | xargs -r docker rm -f")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                    .waitFor(60, TimeUnit.SECONDS);
+        }
         for (String image : images) {
             new ProcessBuilder("docker", "rmi", "-f", image).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
@@ -87,6 +91,7 @@ class AgentLifecycleTest {
                 DockerEngine.DEFAULT_SOCKET, "test-node", List.of(new Attribute("zone", "a")), 2048, 2048))
                 .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         agents.add(a);
+        nodes.add(a.nodeId());
         a.firstSnapshot().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         return a;
     }
@@ -144,6 +149,20 @@ class AgentLifecycleTest {
             HttpResponse<byte[]> logs = c.get("/api/tasks/" + taskId + "/logs");
             assertEquals(200, logs.statusCode(), () -> new String(logs.body()));
             assertTrue(new String(logs.body(), StandardCharsets.UTF_8).contains("hello-logs"), new String(logs.body()));
+
+            // The same through the CLI: berth task logs TASK.
+            java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream original = System.out;
+            int exit;
+            try {
+                System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+                exit = new picocli.CommandLine(new dev.berth.app.Main()).execute("task", "logs", taskId, "--server",
+                        registry.baseUrl());
+            } finally {
+                System.setOut(original);
+            }
+            assertEquals(0, exit);
+            assertTrue(printed.toString(StandardCharsets.UTF_8).contains("hello-logs"), printed.toString());
 
             containerId = docker(tmp, "ps", "-q", "--no-trunc", "--filter", "label=dev.berth.task=" + taskId);
             startedAt = docker(tmp, "inspect", "--format", "{{.State.StartedAt}}", containerId);

@@ -37,21 +37,26 @@ import org.junit.jupiter.api.io.TempDir;
  * Push a new image, watch it roll out on real containers: Berth with its embedded agent on the real
  * Docker Engine. v1 of a busybox httpd service reaches 2 RUNNING, HEALTHY tasks serving v1's page
  * on their host ports; pushing v2 to the followed tag deploys on its own, every task ends up
- * serving v2, and at no point during the rollout do fewer than 2 tasks answer.
+ * serving v2, and at no point during the rollout do fewer than 2 tasks answer. A task container
+ * killed with docker kill is reported with its exit code and replaced. A broken v3 (exits at start)
+ * trips the circuit breaker and rolls back while v2 keeps serving, and the events say why.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class AgentRolloutTest {
     @TempDir
     Path tmp;
     private final List<String> images = new ArrayList<>();
+    private String node;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
     void cleanUp() throws Exception {
         // Containers of the test's node, whatever happened.
-        Process p = new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.cluster | xargs -r docker rm -f")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        p.waitFor(60, TimeUnit.SECONDS);
+        if (node != null) {
+            Process p = new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.node=" + node
+                    + " | xargs -r docker rm -f").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p.waitFor(60, TimeUnit.SECONDS);
+        }
         for (String image : images) {
             new ProcessBuilder("docker", "rmi", "-f", image).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
@@ -125,7 +130,7 @@ class AgentRolloutTest {
         try (TestRegistry registry = TestRegistry.start(tmp.resolve("storage"), Map.of("agent.embedded", "true"))) {
             RegistryClient c = registry.client();
             assertNotNull(registry.server().embeddedAgent(), "the embedded agent started on the real Engine");
-            String node = registry.server().embeddedAgent().nodeId();
+            node = registry.server().embeddedAgent().nodeId();
             waitFor("the embedded agent's node", Duration.ofSeconds(30),
                     () -> call(c, "ListContainerInstances", new JsonObject()).getJsonArray("containerInstanceArns"),
                     a -> a.contains(node));
@@ -144,7 +149,8 @@ class AgentRolloutTest {
                                     .put("timeout", 2).put("retries", 2))
                             .put("stopTimeout", 5))));
             call(c, "CreateService", new JsonObject().put("serviceName", "web").put("taskDefinition", "web").put("desiredCount", 2)
-                    .put("deploymentConfiguration", new JsonObject().put("minimumHealthyPercent", 100).put("maximumPercent", 200))
+                    .put("deploymentConfiguration", new JsonObject().put("minimumHealthyPercent", 100).put("maximumPercent", 200)
+                            .put("deploymentCircuitBreaker", new JsonObject().put("enable", true).put("rollback", true)))
                     .put("autoDeploy", new JsonObject().put("container", "web").put("policy", "digest")));
 
             Map<String, String> v1 = waitFor("2 healthy tasks serving v1", Duration.ofSeconds(90), () -> serving(c),
@@ -188,6 +194,46 @@ class AgentRolloutTest {
             }
             assertTrue(trace.stream().anyMatch(t -> t.contains("v1") && t.contains("v2")),
                     "old and new served side by side at some point: " + trace);
+
+            // docker kill: the task is STOPPED with its exit code and replaced.
+            String victim = serving(c).keySet().iterator().next();
+            String container = BusyboxImages.docker(tmp, "ps", "-q", "--filter", "label=dev.berth.task=" + victim).stdout().strip();
+            BusyboxImages.docker(tmp, "kill", container);
+            JsonObject killed = waitFor("the killed task STOPPED", Duration.ofSeconds(30), () -> tasks(c, "web").stream()
+                    .filter(t -> t.getString("taskArn").equals(victim)).findFirst().orElseThrow(),
+                    t -> "STOPPED".equals(t.getString("lastStatus")));
+            assertEquals("EssentialContainerExited", killed.getString("stopCode"));
+            assertEquals(137, killed.getJsonArray("containers").getJsonObject(0).getInteger("exitCode"));
+            Map<String, String> replaced = waitFor("a replacement serving v2", Duration.ofSeconds(60), () -> serving(c),
+                    m -> m.size() == 2 && !m.containsKey(victim) && m.values().stream().allMatch("v2"::equals));
+            assertEquals(2, replaced.size());
+
+            // A broken v3: exits at start. The breaker fails it, Berth rolls back, v2 serves throughout.
+            BusyboxImages.buildImage(tmp, image, "v3", "[\"sh\", \"-c\", \"exit 1\"]");
+            BusyboxImages.docker(tmp, "push", image);
+            Set<Integer> v2ports = new TreeSet<>();
+            serving(c).keySet().forEach(id -> tasks(c, "web").stream().filter(t -> t.getString("taskArn").equals(id))
+                    .forEach(t -> v2ports.add(hostPort(t))));
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+            while (true) {
+                long answering = v2ports.stream().map(this::page).filter("v2"::equals).count();
+                assertEquals(2, answering, "v2 keeps serving while v3 fails");
+                JsonObject service = call(c, "DescribeServices", new JsonObject().put("services", new JsonArray().add("web")))
+                        .getJsonArray("services").getJsonObject(0);
+                JsonObject primary = service.getJsonArray("deployments").getJsonObject(0);
+                if (primary.getBoolean("rollback", false) && "COMPLETED".equals(primary.getString("rolloutState"))) {
+                    JsonObject failed = service.getJsonArray("deployments").getJsonObject(1);
+                    assertEquals("FAILED", failed.getString("rolloutState"), service.encodePrettily());
+                    assertTrue(failed.getString("rolloutStateReason").startsWith("circuit breaker"), failed.encode());
+                    String events = service.getJsonArray("events").encode();
+                    assertTrue(events.contains("failed: circuit breaker"), events);
+                    assertTrue(events.contains("Essential container web exited with code 1"), events);
+                    break;
+                }
+                assertTrue(System.nanoTime() < deadline, "no rollback: " + service.encodePrettily());
+                Thread.sleep(300);
+            }
+            assertEquals(2, serving(c).values().stream().filter("v2"::equals).count());
         }
     }
 }

@@ -36,6 +36,11 @@ public final class BusyboxImages {
      * index page is {@code page}. Different pages give different images (and digests).
      */
     public static void buildWebImage(Path scratch, String name, String page) throws IOException, InterruptedException {
+        buildImage(scratch, name, page, "[\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]");
+    }
+
+    /** Like {@link #buildWebImage}, with another command (JSON exec form), e.g. one that fails at start. */
+    public static void buildImage(Path scratch, String name, String page, String cmd) throws IOException, InterruptedException {
         RequiredTools.docker();
         Path busybox = RequiredTools.staticBusybox();
         Path context = Files.createTempDirectory(scratch, "context");
@@ -47,7 +52,7 @@ public final class BusyboxImages {
                 "COPY busybox /bin/busybox",
                 "RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]",
                 "COPY www /www",
-                "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]",
+                "CMD " + cmd,
                 ""));
         docker(scratch, "build", "--pull=false", "-q", "-t", name, context.toString());
     }

@@ -86,7 +86,17 @@ public final class DockerEngine implements AutoCloseable {
 
     /** {@code GET /info}: NCPU, MemTotal, Name, ServerVersion, OperatingSystem, Architecture, … */
     public Future<JsonObject> info() {
-        return call(HttpMethod.GET, "/info", null, Map.of()).map(JsonObject::new);
+        return call(HttpMethod.GET, "/info", null, Map.of()).compose(DockerEngine::json);
+    }
+
+    /** The answer as a JSON object; an empty or garbled one is an Engine failure, not a parse error. */
+    private static Future<JsonObject> json(Buffer body) {
+        try {
+            return Future.succeededFuture(new JsonObject(body));
+        } catch (DecodeException | ClassCastException e) {
+            return Future.failedFuture(new DockerException(502, "the Engine's answer is not a JSON object ("
+                    + body.length() + " bytes)"));
+        }
     }
 
     /**
@@ -127,7 +137,7 @@ public final class DockerEngine implements AutoCloseable {
     /** Creates a container named {@code name} from a create body (Image, Cmd, HostConfig, …); answers its id. */
     public Future<String> create(String name, JsonObject config) {
         return call(HttpMethod.POST, "/containers/create?name=" + q(name), config, Map.of())
-                .map(b -> new JsonObject(b).getString("Id"));
+                .compose(DockerEngine::json).map(o -> o.getString("Id"));
     }
 
     public Future<Void> start(String id) {
@@ -154,7 +164,7 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     public Future<JsonObject> inspect(String id) {
-        return call(HttpMethod.GET, "/containers/" + q(id) + "/json", null, Map.of()).map(JsonObject::new);
+        return call(HttpMethod.GET, "/containers/" + q(id) + "/json", null, Map.of()).compose(DockerEngine::json);
     }
 
     /** Containers (running or not) carrying {@code label} (as {@code key} or {@code key=value}). */
