@@ -71,6 +71,7 @@ public final class ControlPlane {
         this.random = random;
         this.resolver = resolver;
         this.services = new Services(random, resolver);
+        this.startedAt = machine.clock().instant();
         action("CreateCluster", Requests.CreateCluster.class, this::createCluster);
         action("DescribeClusters", Requests.DescribeClusters.class, this::describeClusters);
         action("ListClusters", Requests.ListClusters.class, this::listClusters);
@@ -967,6 +968,10 @@ public final class ControlPlane {
                 return null;
             }
             boolean was = n.agentConnected();
+            if (connected && was) {
+                state.refreshNode(n.withAgent(true, now()));
+                return null;
+            }
             state.putNode(changes, n.withAgent(connected, connected ? now() : n.lastHeartbeatAt()));
             if (connected && !was) {
                 Placements.placePending(state, changes, n.cluster(), random);
@@ -984,6 +989,8 @@ public final class ControlPlane {
     /** Default time without heartbeat after which a node's tasks are lost and replaced elsewhere. */
     public static final java.time.Duration LOST_AFTER = java.time.Duration.ofSeconds(60);
     private java.time.Duration lostAfter = LOST_AFTER;
+    /** When this controller started: heartbeats older than that are not held against a node. */
+    private final Instant startedAt;
 
     /** How long a node may miss heartbeats before its tasks are replaced ({@code deploy.lostAfter}). */
     public ControlPlane lostAfter(java.time.Duration d) {
@@ -996,6 +1003,10 @@ public final class ControlPlane {
             Cluster cluster = cluster(state, "cluster", r.cluster());
             Node node = node(state, cluster, "containerInstance", r.containerInstance());
             boolean back = !node.agentConnected();
+            if (!back) {
+                state.refreshNode(node.withAgent(true, now()));
+                return object().put("acknowledged", true);
+            }
             state.putNode(changes, node.withAgent(true, now()));
             if (back) {
                 Placements.placePending(state, changes, cluster.clusterName(), random);
@@ -1016,6 +1027,10 @@ public final class ControlPlane {
             java.util.Set<String> clusters = new java.util.TreeSet<>();
             for (Node n : List.copyOf(state.nodes())) {
                 Instant last = n.lastHeartbeatAt() == null ? n.registeredAt() : n.lastHeartbeatAt();
+                // After a restart of the controller every node gets the full time to come back.
+                if (last.isBefore(startedAt)) {
+                    last = startedAt;
+                }
                 if (n.agentConnected() && last.plus(DISCONNECTED_AFTER).isBefore(now)) {
                     state.putNode(changes, n.withAgent(false, n.lastHeartbeatAt()));
                     clusters.add(n.cluster());

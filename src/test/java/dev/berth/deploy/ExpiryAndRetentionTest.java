@@ -56,4 +56,29 @@ class ExpiryAndRetentionTest {
                     .add("svc"))).getJsonArray("failures").getJsonObject(0).getString("reason"));
         }
     }
+
+    @Test
+    void aRestartedControllerGivesEveryNodeTheFullTimeToComeBack() throws Exception {
+        try (SimulatedCluster c = new SimulatedCluster(dir, image -> SimulatedCluster.Behaviour.HEALTHY)) {
+            String node = c.addNode("a", 1024, 1024);
+            c.registerTaskDefinition("web", "team/web:1", false, 64);
+            String task = c.call("RunTask", new JsonObject().put("taskDefinition", "web")).getJsonArray("tasks")
+                    .getJsonObject(0).getString("taskArn");
+            // The controller is down for ten minutes: its last heartbeat from the node is that old.
+            c.clock.advance(Duration.ofMinutes(10));
+            c.restartController();
+            SimulatedCluster.await(c.controlPlane.tick());
+            JsonObject t = c.call("DescribeTasks", new JsonObject().put("tasks", new io.vertx.core.json.JsonArray().add(task)))
+                    .getJsonArray("tasks").getJsonObject(0);
+            assertEquals("PENDING", t.getString("lastStatus"), "not lost right after the restart");
+            c.clock.advance(Duration.ofSeconds(61));
+            SimulatedCluster.await(c.controlPlane.tick());
+            t = c.call("DescribeTasks", new JsonObject().put("tasks", new io.vertx.core.json.JsonArray().add(task)))
+                    .getJsonArray("tasks").getJsonObject(0);
+            assertEquals("TaskLost", t.getString("stopCode"), "lost once the node stayed away for lostAfter");
+            assertEquals(false, c.call("DescribeContainerInstances", new JsonObject().put("containerInstances",
+                    new io.vertx.core.json.JsonArray().add(node))).getJsonArray("containerInstances").getJsonObject(0)
+                    .getBoolean("agentConnected"));
+        }
+    }
 }

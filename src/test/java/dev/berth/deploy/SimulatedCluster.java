@@ -36,7 +36,7 @@ final class SimulatedCluster implements AutoCloseable {
         HEALTHY,
         /** Never starts (bad image): reported STOPPED before RUNNING. */
         FAILS_TO_START,
-        /** Starts, then its essential container exits a few steps later. */
+        /** Starts, then its essential container exits before its health check passes. */
         CRASHES,
         /** Starts, but its health check fails. */
         UNHEALTHY
@@ -193,7 +193,7 @@ final class SimulatedCluster implements AutoCloseable {
                 }
                 case "RUNNING" -> {
                     int steps = age.merge(id, 1, Integer::sum);
-                    if (b == Behaviour.CRASHES && steps >= 2) {
+                    if (b == Behaviour.CRASHES && steps >= 1) {
                         call("SubmitTaskStateChange", report.put("status", "STOPPED").put("containers", new JsonArray()
                                 .add(new JsonObject().put("containerName", "app").put("status", "STOPPED").put("exitCode", 1))));
                     } else if (b == Behaviour.UNHEALTHY) {

@@ -13,8 +13,9 @@ import java.util.Set;
  * which tasks of the PRIMARY deployment to start and which tasks to stop, so that
  *
  * <ul>
- *   <li>tasks alive (not STOPPED, stopping ones included) never exceed {@code maximumPercent} of the
- *       desired count: new tasks start only into that room;</li>
+ *   <li>tasks PENDING or RUNNING never exceed {@code maximumPercent} of the desired count (as in ECS:
+ *       a task asked to stop no longer counts, though it holds its resources until STOPPED): new
+ *       tasks start only into that room;</li>
  *   <li>healthy tasks never drop below {@code minimumHealthyPercent}: a healthy task is stopped only
  *       while the healthy count stays at or above the floor (k8s' rolling-update arithmetic);</li>
  *   <li>outgoing tasks (older deployments, tasks on DRAINING nodes) go, the ones that are not
@@ -74,7 +75,12 @@ public final class RolloutEngine {
             }
         }
 
-        int alive = in.tasks().size();
+        int alive = 0;
+        for (TaskState t : in.tasks()) {
+            if (t.desiredRunning() && !stopping.contains(t.id())) {
+                alive++;
+            }
+        }
         List<TaskState> incoming = new ArrayList<>();
         List<TaskState> outgoing = new ArrayList<>();
         for (TaskState t : in.tasks()) {
@@ -103,7 +109,7 @@ public final class RolloutEngine {
             }
         }
 
-        // C. Start into the room under the ceiling (everything alive counts, stopping included).
+        // C. Start into the room under the ceiling (tasks PENDING or RUNNING; not those stopping).
         int start = 0;
         if (!in.primaryHalted()) {
             start = Math.max(0, Math.min(desired - incoming.size(), maxTasks - alive));

@@ -149,6 +149,15 @@ public final class ControlPlaneState {
         changes.put(NODE, node.id(), node);
     }
 
+    /**
+     * Replaces a node in memory only: for heartbeats, which would otherwise cost a write each. The
+     * next real change of the node persists the newest heartbeat with it; a restarted controller
+     * gives every node a fresh grace period anyway.
+     */
+    public void refreshNode(Node node) {
+        nodes.put(node.id(), node);
+    }
+
     public void removeNode(Changes changes, String id) {
         nodes.remove(id);
         changes.delete(NODE, id);
