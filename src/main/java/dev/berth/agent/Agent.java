@@ -184,7 +184,8 @@ public final class Agent implements AutoCloseable {
         addAttribute(attributes, given, "berth.cpu-architecture", info.getString("Architecture"));
         addAttribute(attributes, given, "berth.docker-version", info.getString("ServerVersion"));
         JsonObject body = new JsonObject().put("joinToken", options.joinToken()).put("hostname", options.hostname())
-                .put("totalResources", new JsonObject().put("cpu", cpu).put("memory", memory))
+                .put("totalResources", new JsonObject().put("cpu", cpu).put("memory", memory)
+                        .put("ports", new JsonArray(HostPorts.listening())))
                 .put("attributes", attributes).put("agentVersion", version());
         RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST)
                 .setAbsoluteURI(options.controller() + "/api/agents/register").putHeader("Content-Type", "application/json")

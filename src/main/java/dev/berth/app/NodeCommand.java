@@ -33,7 +33,7 @@ final class NodeCommand implements Callable<Integer> {
                         .append(x.getString("value") == null ? "" : "=" + x.getString("value"));
             }
             t.row(n.getString("containerInstanceArn"), n.getString("hostname"), n.getString("status"),
-                    n.getBoolean("agentConnected") ? "connected" : "disconnected",
+                    n.getString("agentStatus", n.getBoolean("agentConnected") ? "CONNECTED" : "DISCONNECTED"),
                     free.getInteger("cpu") + "/" + total.getInteger("cpu"),
                     free.getInteger("memory") + "/" + total.getInteger("memory") + " MiB",
                     n.getInteger("runningTasksCount"), n.getInteger("pendingTasksCount"), attributes.toString());

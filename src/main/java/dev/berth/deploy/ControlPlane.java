@@ -685,6 +685,10 @@ public final class ControlPlane {
             }
         }
         d.set("remainingResources", DeployJson.MAPPER.valueToTree(new Resources(cpu, memory, List.copyOf(ports))));
+        // CONNECTED, DISCONNECTED (no new tasks), or LOST (its tasks were given up and replaced).
+        Instant last = n.lastHeartbeatAt() == null ? n.registeredAt() : n.lastHeartbeatAt();
+        d.put("agentStatus", n.agentConnected() ? "CONNECTED"
+                : last.plus(lostAfter).isBefore(now()) ? "LOST" : "DISCONNECTED");
         d.put("runningTasksCount", running);
         d.put("pendingTasksCount", pending);
         return d;

@@ -106,11 +106,13 @@ class AgentFailoverTest {
             b.kill9();
             waitFor("node B disconnected", Duration.ofSeconds(30), () -> call(c, "DescribeContainerInstances",
                     new JsonObject().put("containerInstances", new JsonArray().add(nodeB))).getJsonArray("containerInstances")
-                    .getJsonObject(0), n -> !n.getBoolean("agentConnected"));
+                    .getJsonObject(0), n -> !n.getBoolean("agentConnected") && "DISCONNECTED".equals(n.getString("agentStatus")));
             JsonObject lost = waitFor("B's task lost", Duration.ofSeconds(90), () -> tasks(c, "web").stream()
                     .filter(t -> t.getString("taskArn").equals(taskOnB)).findFirst().orElseThrow(),
                     t -> "STOPPED".equals(t.getString("lastStatus")));
             assertEquals("TaskLost", lost.getString("stopCode"));
+            assertEquals("LOST", call(c, "DescribeContainerInstances", new JsonObject().put("containerInstances",
+                    new JsonArray().add(nodeB))).getJsonArray("containerInstances").getJsonObject(0).getString("agentStatus"));
             waitFor("two running tasks on A", Duration.ofSeconds(90), () -> tasks(c, "web"),
                     ts -> ts.stream().filter(t -> "RUNNING".equals(t.getString("lastStatus"))
                             && nodeA.equals(t.getString("containerInstanceArn"))).count() == 2);

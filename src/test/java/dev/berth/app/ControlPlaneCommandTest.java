@@ -197,7 +197,7 @@ class ControlPlaneCommandTest {
             assertEquals(1, berth(registry, "task", "describe", "nope").exit());
 
             Map<String, String> n = Cli.table(berth(registry, "node", "ls").out()).get(0);
-            assertEquals("connected", n.get("AGENT"));
+            assertEquals("CONNECTED", n.get("AGENT"));
             assertEquals("DRAINING", Cli.table(berth(registry, "node", "drain", node.id).out()).get(0).get("STATUS"));
             assertEquals("ACTIVE", Cli.table(berth(registry, "node", "activate", node.id).out()).get(0).get("STATUS"));
 

@@ -76,9 +76,10 @@ class ExpiryAndRetentionTest {
             t = c.call("DescribeTasks", new JsonObject().put("tasks", new io.vertx.core.json.JsonArray().add(task)))
                     .getJsonArray("tasks").getJsonObject(0);
             assertEquals("TaskLost", t.getString("stopCode"), "lost once the node stayed away for lostAfter");
-            assertEquals(false, c.call("DescribeContainerInstances", new JsonObject().put("containerInstances",
-                    new io.vertx.core.json.JsonArray().add(node))).getJsonArray("containerInstances").getJsonObject(0)
-                    .getBoolean("agentConnected"));
+            JsonObject n = c.call("DescribeContainerInstances", new JsonObject().put("containerInstances",
+                    new io.vertx.core.json.JsonArray().add(node))).getJsonArray("containerInstances").getJsonObject(0);
+            assertEquals(false, n.getBoolean("agentConnected"));
+            assertEquals("LOST", n.getString("agentStatus"));
         }
     }
 }
