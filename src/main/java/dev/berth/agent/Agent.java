@@ -84,6 +84,11 @@ public final class Agent implements AutoCloseable {
     private final List<Long> timers = new ArrayList<>();
     private volatile boolean closed;
     private final Promise<Void> firstSnapshot = Promise.promise();
+    private boolean snapshotInSession;
+    /** StopCandidates sent and not answered yet: asked again with the report resends. */
+    private final Map<Long, List<String>> pendingCandidates = new LinkedHashMap<>();
+    /** LogsCancel that arrived before its stream was open. */
+    private final Set<String> cancelledLogs = new HashSet<>();
     private volatile String deployment;
 
     private Agent(Vertx vertx, Context context, Options options) {
@@ -148,7 +153,14 @@ public final class Agent implements AutoCloseable {
             return Future.failedFuture(new IllegalStateException("cannot read " + stateFile + ": " + e.getMessage(), e));
         }
         return docker.ping().compose(v -> docker.info()).compose(info -> {
-            if (state.agentToken != null && options.controller().equals(state.controller)) {
+            if (state.agentToken != null) {
+                if (!options.controller().equals(state.controller)) {
+                    // The same controller under another address: the registration holds.
+                    LOG.atInfo().addKeyValue("was", state.controller).addKeyValue("now", options.controller())
+                            .log("controller address changed");
+                    state.controller = options.controller();
+                    return save();
+                }
                 return Future.succeededFuture();
             }
             return register(info);
@@ -242,11 +254,17 @@ public final class Agent implements AutoCloseable {
                 }
             }
             for (LocalState.LocalTask t : state.tasks.values()) {
-                Map<String, String> running = found.remove(t.spec.taskArn());
-                if (LocalState.LocalTask.NEW.equals(t.phase) && running != null) {
-                    // Interrupted while starting: what was made is removed and the start done again.
-                    t.containers.putAll(running);
-                    t.phase = LocalState.LocalTask.RUNNING;
+                Map<String, String> present = found.remove(t.spec.taskArn());
+                Map<String, String> actual = present == null ? Map.of() : present;
+                if (LocalState.LocalTask.NEW.equals(t.phase)) {
+                    // Interrupted while starting: the start goes on with what exists (creating the rest).
+                    t.containers.clear();
+                    t.containers.putAll(actual);
+                } else if (LocalState.LocalTask.DONE.equals(t.phase) && !actual.isEmpty()) {
+                    // Interrupted while cleaning up.
+                    t.containers.clear();
+                    t.containers.putAll(actual);
+                    t.phase = LocalState.LocalTask.CLEANING;
                 }
                 runners.put(t.spec.taskArn(), runner(t));
             }
@@ -261,7 +279,18 @@ public final class Agent implements AutoCloseable {
     private TaskRunner runner(LocalState.LocalTask t) {
         Map<String, String> labels = Map.of(ContainerConfig.NODE_LABEL, state.nodeId,
                 ContainerConfig.CLUSTER_LABEL, state.cluster == null ? "" : state.cluster);
-        return new TaskRunner(vertx, docker, t, this::report, labels);
+        return new TaskRunner(vertx, docker, t, new TaskRunner.Reports() {
+            @Override
+            public void report(LocalState.LocalTask task, String status, String reason,
+                               List<Requests.ContainerStateChange> containers, String health) {
+                Agent.this.report(task, status, reason, containers, health);
+            }
+
+            @Override
+            public void persist() {
+                saveQuietly();
+            }
+        }, labels);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -280,13 +309,24 @@ public final class Agent implements AutoCloseable {
                 reconnectLater();
                 return;
             }
-            ws = ar.result();
-            backoff = MIN_BACKOFF_MS;
+            WebSocket socket = ar.result();
+            ws = socket;
+            snapshotInSession = false;
             lastFrameAt = System.nanoTime();
-            ws.textMessageHandler(this::received);
-            ws.closeHandler(v -> {
+            socket.textMessageHandler(this::received);
+            socket.closeHandler(v -> {
                 ws = null;
-                LOG.atInfo().log("session with the controller ended");
+                // Log streams belong to the session: the reader on the controller's side is gone.
+                logStreams.values().forEach(s -> s.cancel().run());
+                logStreams.clear();
+                Short code = socket.closeStatusCode();
+                if (code != null && code == 4001) {
+                    LOG.atError().addKeyValue("reason", socket.closeReason())
+                            .log("the controller speaks another protocol version; upgrade this agent");
+                    backoff = MAX_BACKOFF_MS;
+                } else {
+                    LOG.atInfo().log("session with the controller ended");
+                }
                 reconnectLater();
             });
             send(new Messages.Hello(Messages.PROTOCOL_VERSION, version(), state.lastSeq));
@@ -332,9 +372,12 @@ public final class Agent implements AutoCloseable {
                 case "StopConfirm" -> stopConfirmed(Messages.read(frame, Messages.StopConfirm.class));
                 case "LogsRequest" -> logs(Messages.read(frame, Messages.LogsRequest.class));
                 case "LogsCancel" -> {
-                    DockerEngine.LogStream s = logStreams.remove(Messages.read(frame, Messages.LogsCancel.class).requestId());
+                    String id = Messages.read(frame, Messages.LogsCancel.class).requestId();
+                    DockerEngine.LogStream s = logStreams.remove(id);
                     if (s != null) {
                         s.cancel().run();
+                    } else if (id != null) {
+                        cancelledLogs.add(id);
                     }
                 }
                 case "Heartbeat" -> {
@@ -351,63 +394,110 @@ public final class Agent implements AutoCloseable {
     // Desired state
 
     private void apply(Messages.DesiredState desired) {
+        if (desired.tasks() == null) {
+            LOG.atWarn().addKeyValue("seq", desired.seq()).log("snapshot without a task list ignored");
+            return;
+        }
         if (desired.seq() < state.lastSeq) {
             LOG.atInfo().addKeyValue("seq", desired.seq()).addKeyValue("applied", state.lastSeq).log("stale snapshot ignored");
             return;
         }
         if (desired.seq() == state.lastSeq && state.lastSeq > 0) {
             send(new Messages.Ack(desired.seq()));
-            firstSnapshot.tryComplete();
+            sessionSnapshot();
             return;
         }
+        // Persist first, on a copy: a snapshot not on disk is neither applied nor acknowledged.
+        LocalState next = state.copy();
+        applyTo(next, desired, new ArrayList<>());
+        try {
+            next.save(stateFile);
+        } catch (IOException e) {
+            LOG.atError().setCause(e).addKeyValue("seq", desired.seq()).log("cannot persist a snapshot; not acknowledged");
+            return;
+        }
+        List<LocalState.LocalTask> neverStarted = new ArrayList<>();
+        List<String> candidates = applyTo(state, desired, neverStarted);
+        for (LocalState.LocalTask t : state.tasks.values()) {
+            if (!runners.containsKey(t.spec.taskArn())) {
+                runners.put(t.spec.taskArn(), runner(t));
+            }
+        }
+        neverStarted.forEach(t -> report(t, "STOPPED", null, List.of(), null));
+        send(new Messages.Ack(desired.seq()));
+        sessionSnapshot();
+        if (!candidates.isEmpty()) {
+            long id = ++requestIds;
+            pendingCandidates.put(id, candidates);
+            send(new Messages.StopCandidates(id, candidates));
+        }
+        stepAll();
+    }
+
+    /** The first snapshot of a session: the session works, backoff starts from the bottom again. */
+    private void sessionSnapshot() {
+        if (!snapshotInSession) {
+            snapshotInSession = true;
+            backoff = MIN_BACKOFF_MS;
+        }
+        firstSnapshot.tryComplete();
+    }
+
+    /**
+     * Applies a snapshot to {@code s} (deterministic, so the copy saved first and the live state
+     * end up equal). Answers the tasks to propose for stopping; {@code neverStarted} collects tasks
+     * wanted STOPPED that never started here (to report as such).
+     */
+    private List<String> applyTo(LocalState s, Messages.DesiredState desired, List<LocalState.LocalTask> neverStarted) {
         Set<String> wanted = new HashSet<>();
         for (Messages.TaskSpec spec : desired.tasks()) {
+            if (spec == null || spec.taskArn() == null || spec.taskDefinition() == null) {
+                continue;
+            }
             wanted.add(spec.taskArn());
-            LocalState.LocalTask t = state.tasks.get(spec.taskArn());
+            LocalState.LocalTask t = s.tasks.get(spec.taskArn());
             if (t == null) {
-                if ("STOPPED".equals(spec.desiredStatus()) && !orphans.containsKey(spec.taskArn())) {
-                    // Never started here and not wanted: nothing to do but say so.
-                    t = new LocalState.LocalTask();
-                    t.spec = spec;
-                    t.phase = LocalState.LocalTask.DONE;
-                    state.tasks.put(spec.taskArn(), t);
-                    report(t, "STOPPED", null, List.of(), null);
-                    continue;
-                }
                 t = new LocalState.LocalTask();
                 t.spec = spec;
-                Map<String, String> found = orphans.remove(spec.taskArn());
-                if (found != null) {
+                Map<String, String> found = orphans.get(spec.taskArn());
+                if ("STOPPED".equals(spec.desiredStatus()) && found == null) {
+                    // Never started here and not wanted: nothing to do but say so.
+                    t.phase = LocalState.LocalTask.DONE;
+                    neverStarted.add(t);
+                } else if (found != null) {
                     t.containers.putAll(found);
                     t.phase = LocalState.LocalTask.RUNNING;
                 }
-                state.tasks.put(spec.taskArn(), t);
-                runners.put(spec.taskArn(), runner(t));
+                s.tasks.put(spec.taskArn(), t);
             } else if (!t.wantsStop()) {
                 // Desired status only moves forward.
                 t.spec = spec;
             }
         }
+        if (s == state) {
+            wanted.forEach(orphans::remove);
+        }
         List<String> candidates = new ArrayList<>();
-        for (LocalState.LocalTask t : state.tasks.values()) {
-            if (!wanted.contains(t.spec.taskArn()) && !LocalState.LocalTask.DONE.equals(t.phase) && !t.stopConfirmed) {
+        for (LocalState.LocalTask t : s.tasks.values()) {
+            if (!wanted.contains(t.spec.taskArn()) && LocalState.LocalTask.RUNNING.equals(t.phase) && !t.stopConfirmed
+                    || !wanted.contains(t.spec.taskArn()) && LocalState.LocalTask.NEW.equals(t.phase) && !t.stopConfirmed) {
                 candidates.add(t.spec.taskArn());
             }
         }
-        candidates.addAll(orphans.keySet());
-        state.lastSeq = desired.seq();
-        if (!saveQuietly()) {
-            return; // not persisted: not acknowledged; the controller sends it again
+        for (String orphan : orphans.keySet()) {
+            if (!wanted.contains(orphan)) {
+                candidates.add(orphan);
+            }
         }
-        send(new Messages.Ack(desired.seq()));
-        firstSnapshot.tryComplete();
-        if (!candidates.isEmpty()) {
-            send(new Messages.StopCandidates(++requestIds, candidates));
-        }
-        stepAll();
+        s.lastSeq = desired.seq();
+        return candidates;
     }
 
     private void stopConfirmed(Messages.StopConfirm confirm) {
+        pendingCandidates.remove(confirm.requestId());
+        if (confirm.taskArns() == null) {
+            return;
+        }
         for (String id : confirm.taskArns()) {
             LocalState.LocalTask t = state.tasks.get(id);
             if (t != null) {
@@ -416,14 +506,22 @@ public final class Agent implements AutoCloseable {
             Map<String, String> orphan = orphans.remove(id);
             if (orphan != null) {
                 LOG.atInfo().addKeyValue("task", id).log("stopping containers of a task the controller no longer wants");
-                orphan.values().forEach(cid -> docker.stop(cid, 30).eventually(() -> docker.remove(cid, true)));
+                Future<Void> stopped = Future.join(new ArrayList<>(orphan.values().stream()
+                        .map(cid -> docker.stop(cid, 30).otherwiseEmpty().compose(v -> docker.remove(cid, true))).toList()))
+                        .mapEmpty();
+                stopped.compose(v -> docker.volumes(ContainerConfig.scratchVolume(id, "")))
+                        .compose(names -> Future.join(new ArrayList<>(names.stream().map(docker::removeVolume).toList())))
+                        .onFailure(e -> LOG.atWarn().setCause(e).addKeyValue("task", id).log("orphan clean-up incomplete"));
             }
         }
         saveQuietly();
         stepAll();
     }
 
-    /** Every runner takes a step; those stopping first, so that their resources are free for those starting. */
+    /**
+     * Every runner takes a step; those stopping first, so that their resources are free for those
+     * starting: a task not started yet waits while any stop is still under way.
+     */
     private void stepAll() {
         if (closed) {
             return;
@@ -431,11 +529,22 @@ public final class Agent implements AutoCloseable {
         List<TaskRunner> stopping = new ArrayList<>();
         List<TaskRunner> others = new ArrayList<>();
         for (TaskRunner r : runners.values()) {
-            (r.task().wantsStop() ? stopping : others).add(r);
+            boolean stops = r.task().wantsStop() && !LocalState.LocalTask.DONE.equals(r.task().phase);
+            (stops ? stopping : others).add(r);
         }
         Future<Void> stops = Future.join(new ArrayList<>(stopping.stream().map(TaskRunner::step).toList())).mapEmpty();
-        stops.onComplete(v -> others.forEach(TaskRunner::step));
+        stops.onComplete(v -> {
+            boolean stopsPending = runners.values().stream().anyMatch(r -> r.task().wantsStop()
+                    && !LocalState.LocalTask.DONE.equals(r.task().phase) && !LocalState.LocalTask.CLEANING.equals(r.task().phase));
+            for (TaskRunner r : others) {
+                if (stopsPending && LocalState.LocalTask.NEW.equals(r.task().phase)) {
+                    continue;
+                }
+                r.step();
+            }
+        });
     }
+
 
     // ------------------------------------------------------------------------------------------
     // Reports
@@ -472,6 +581,7 @@ public final class Agent implements AutoCloseable {
         for (Messages.TaskStateChange c : List.copyOf(state.outbox)) {
             send(c);
         }
+        pendingCandidates.forEach((id, tasks) -> send(new Messages.StopCandidates(id, tasks)));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -490,6 +600,10 @@ public final class Agent implements AutoCloseable {
                 .onComplete(ar -> {
                     if (ar.failed()) {
                         send(new Messages.LogsData(request.requestId(), null, true, ar.cause().getMessage()));
+                        return;
+                    }
+                    if (cancelledLogs.remove(request.requestId()) || ws == null) {
+                        ar.result().cancel().run();
                         return;
                     }
                     logStreams.put(request.requestId(), ar.result());

@@ -33,7 +33,7 @@ public final class LocalState {
     /** One task this node owns. */
     public static final class LocalTask {
         public Messages.TaskSpec spec;
-        /** NEW (not started), RUNNING (containers started), DONE (stopped and cleaned up). */
+        /** NEW (not started), RUNNING (containers started), CLEANING (stopped, removal to finish), DONE. */
         public String phase = NEW;
         /** Container name to Docker container id. */
         public Map<String, String> containers = new LinkedHashMap<>();
@@ -45,6 +45,7 @@ public final class LocalState {
 
         public static final String NEW = "NEW";
         public static final String RUNNING = "RUNNING";
+        public static final String CLEANING = "CLEANING";
         public static final String DONE = "DONE";
 
         public boolean wantsStop() {
@@ -72,6 +73,21 @@ public final class LocalState {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        // The rename itself must survive a power loss too.
+        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException e) {
+            // some filesystems refuse to open a directory; the rename is still atomic
+        }
+    }
+
+    /** A deep copy (through JSON). */
+    public LocalState copy() {
+        try {
+            return DeployJson.MAPPER.readValue(DeployJson.MAPPER.writeValueAsBytes(this), LocalState.class);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot copy the agent state", e);
         }
     }
 }

@@ -45,6 +45,9 @@ final class TaskRunner {
     interface Reports {
         void report(LocalState.LocalTask task, String status, String reason, List<Requests.ContainerStateChange> containers,
                     String health);
+
+        /** Persists the agent's state (after a phase change that is not a report). */
+        void persist();
     }
 
     private final Vertx vertx;
@@ -74,7 +77,9 @@ final class TaskRunner {
         busy = true;
         Future<Void> f;
         try {
-            if (task.wantsStop()) {
+            if (LocalState.LocalTask.CLEANING.equals(task.phase)) {
+                f = cleanUp();
+            } else if (task.wantsStop()) {
                 f = stopAll("Task stopped", null);
             } else if (LocalState.LocalTask.NEW.equals(task.phase)) {
                 f = startAll();
@@ -126,11 +131,9 @@ final class TaskRunner {
         }).recover(e -> {
             String reason = (e instanceof PullFailure ? "CannotPullContainerError: " : "CannotStartContainerError: ")
                     + e.getMessage();
-            return cleanUp().eventually(() -> {
-                task.phase = LocalState.LocalTask.DONE;
-                reports.report(task, "STOPPED", shorten(reason), List.of(), null);
-                return Future.succeededFuture();
-            }).mapEmpty();
+            task.phase = LocalState.LocalTask.CLEANING;
+            reports.report(task, "STOPPED", shorten(reason), List.of(), null);
+            return cleanUp();
         });
     }
 
@@ -353,24 +356,30 @@ final class TaskRunner {
             for (int i = 0; i < cf.size(); i++) {
                 containers.add(cf.resultAt(i));
             }
-            task.phase = LocalState.LocalTask.DONE;
+            task.phase = LocalState.LocalTask.CLEANING;
             reports.report(task, "STOPPED", reason != null ? shorten(reason) : null, containers, null);
             return cleanUp();
         });
     }
 
-    /** Removes the task's containers and scratch volumes (already stopped or never started). */
+    /**
+     * Removes the task's containers and scratch volumes (stopped, or never started), then marks it
+     * DONE. A removal that fails leaves it CLEANING: the next step tries again.
+     */
     private Future<Void> cleanUp() {
         List<Future<Void>> removals = new ArrayList<>();
-        task.containers.values().forEach(id -> removals.add(docker.remove(id, true).otherwiseEmpty()));
-        return Future.join(new ArrayList<>(removals)).otherwiseEmpty().compose(v -> {
-            task.containers.clear();
-            List<Future<Void>> volumes = new ArrayList<>();
-            definition().volumes().stream().filter(vol -> vol.host() == null).forEach(vol ->
-                    volumes.add(docker.removeVolume(ContainerConfig.scratchVolume(task.spec.taskArn(), vol.name()))
-                            .otherwiseEmpty()));
-            return Future.join(new ArrayList<>(volumes)).otherwiseEmpty().mapEmpty();
-        });
+        for (Map.Entry<String, String> c : List.copyOf(task.containers.entrySet())) {
+            removals.add(docker.remove(c.getValue(), true)
+                    .recover(e -> e instanceof DockerException d && d.notFound() ? Future.succeededFuture() : Future.failedFuture(e))
+                    .onSuccess(v -> task.containers.remove(c.getKey())));
+        }
+        return Future.all(new ArrayList<>(removals)).compose(v -> docker.volumes(ContainerConfig.scratchVolume(task.spec.taskArn(), "")))
+                .compose(names -> Future.all(new ArrayList<>(names.stream().map(docker::removeVolume).toList())))
+                .map(v -> {
+                    task.phase = LocalState.LocalTask.DONE;
+                    reports.persist();
+                    return null;
+                });
     }
 
     private static String shorten(String s) {

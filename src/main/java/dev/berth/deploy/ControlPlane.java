@@ -72,6 +72,7 @@ public final class ControlPlane {
         this.resolver = resolver;
         this.services = new Services(random, resolver);
         this.startedAt = machine.clock().instant();
+        machine.onReloaded(() -> startedAt = machine.clock().instant());
         action("CreateCluster", Requests.CreateCluster.class, this::createCluster);
         action("DescribeClusters", Requests.DescribeClusters.class, this::describeClusters);
         action("ListClusters", Requests.ListClusters.class, this::listClusters);
@@ -900,6 +901,11 @@ public final class ControlPlane {
         });
     }
 
+    /** Reloads the whole state from the database, as after a failed command or commit. */
+    public Future<Void> reloadState() {
+        return machine.reloadNow();
+    }
+
     /** Calls {@code listener} after each commit with the nodes whose tasks changed. */
     public void onNodesChanged(java.util.function.Consumer<java.util.Set<String>> listener) {
         machine.onCommitted(listener);
@@ -933,6 +939,9 @@ public final class ControlPlane {
      * (forgotten, or never its own) are dropped. Either way the report counts as received.
      */
     public Future<Void> agentReport(String nodeId, dev.berth.agent.protocol.Messages.TaskStateChange change) {
+        if (change == null || change.taskArn() == null) {
+            return Future.failedFuture(new FieldException("taskArn", "a report needs a taskArn"));
+        }
         return machine.execute((state, changes) -> {
             Task t = state.task(change.taskArn());
             if (t == null || !nodeId.equals(t.containerInstanceArn) || change.seq() <= t.lastReportSeq) {
@@ -950,9 +959,11 @@ public final class ControlPlane {
      * control plane does not want running on this node.
      */
     public Future<List<String>> confirmStops(String nodeId, List<String> candidates) {
+        List<String> asked = candidates == null ? List.of()
+                : candidates.stream().filter(java.util.Objects::nonNull).distinct().limit(10_000).toList();
         return machine.execute((state, changes) -> {
             List<String> confirmed = new ArrayList<>();
-            for (String id : candidates) {
+            for (String id : asked) {
                 Task t = state.task(id);
                 boolean wanted = t != null && nodeId.equals(t.containerInstanceArn) && t.desiredStatus == TaskStatus.RUNNING
                         && t.lastStatus != TaskStatus.STOPPED;
@@ -993,8 +1004,11 @@ public final class ControlPlane {
     /** Default time without heartbeat after which a node's tasks are lost and replaced elsewhere. */
     public static final java.time.Duration LOST_AFTER = java.time.Duration.ofSeconds(60);
     private java.time.Duration lostAfter = LOST_AFTER;
-    /** When this controller started: heartbeats older than that are not held against a node. */
-    private final Instant startedAt;
+    /**
+     * When this controller started, or last reloaded its state: heartbeats older than that are not
+     * held against a node (heartbeats live in memory only, so a reload forgets the recent ones).
+     */
+    private volatile Instant startedAt;
 
     /** How long a node may miss heartbeats before its tasks are replaced ({@code deploy.lostAfter}). */
     public ControlPlane lostAfter(java.time.Duration d) {

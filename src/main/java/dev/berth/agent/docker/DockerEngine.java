@@ -31,12 +31,19 @@ public final class DockerEngine implements AutoCloseable {
     private static final String API = "/v1.41";
 
     private final HttpClientAgent http;
+    /** Log streams have their own connections: a followed log must never hold up a stop or a start. */
+    private final HttpClientAgent streams;
     private final SocketAddress socket;
 
     public DockerEngine(Vertx vertx, String socketPath) {
         this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(8));
+        this.streams = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false),
+                new PoolOptions().setHttp1MaxSize(MAX_LOG_STREAMS));
         this.socket = SocketAddress.domainSocketAddress(socketPath);
     }
+
+    /** Log streams open at once, at most; more wait for one to end. */
+    public static final int MAX_LOG_STREAMS = 64;
 
     /** Whether a Docker Engine socket exists at {@code socketPath} (it may still not answer). */
     public static boolean socketPresent(String socketPath) {
@@ -48,8 +55,24 @@ public final class DockerEngine implements AutoCloseable {
                 .setTimeout(120_000);
     }
 
-    /** Sends {@code body} (null for none) and reads the whole answer; a status of 400 or more fails. */
+    /**
+     * Sends {@code body} (null for none) and reads the whole answer; a status of 400 or more fails.
+     * A GET answered 200 with nothing (seen rarely from a busy Engine) is asked again, twice at most.
+     */
     private Future<Buffer> call(HttpMethod method, String uri, JsonObject body, Map<String, String> headers) {
+        Future<Buffer> first = send(method, uri, body, headers);
+        if (method != HttpMethod.GET) {
+            return first;
+        }
+        return first.recover(e -> isEmptyAnswer(e) ? send(method, uri, body, headers) : Future.failedFuture(e))
+                .recover(e -> isEmptyAnswer(e) ? send(method, uri, body, headers) : Future.failedFuture(e));
+    }
+
+    private static boolean isEmptyAnswer(Throwable e) {
+        return e instanceof DockerException d && d.status() == 502 && d.getMessage().startsWith("empty answer");
+    }
+
+    private Future<Buffer> send(HttpMethod method, String uri, JsonObject body, Map<String, String> headers) {
         RequestOptions options = request(method, uri);
         headers.forEach(options::putHeader);
         if (body != null) {
@@ -59,8 +82,16 @@ public final class DockerEngine implements AutoCloseable {
                 .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
                 .recover(e -> Future.failedFuture(new DockerException(0, "cannot reach the Docker Engine at "
                         + socket.path() + ": " + e.getMessage())))
-                .compose(resp -> resp.body().compose(b -> resp.statusCode() < 400 ? Future.succeededFuture(b)
-                        : Future.failedFuture(new DockerException(resp.statusCode(), message(b, resp.statusCode())))));
+                .compose(resp -> resp.body().compose(b -> {
+                    if (resp.statusCode() >= 400) {
+                        return Future.failedFuture(new DockerException(resp.statusCode(), message(b, resp.statusCode())));
+                    }
+                    if (b.length() == 0 && resp.statusCode() == 200 && method == HttpMethod.GET) {
+                        return Future.failedFuture(new DockerException(502, "empty answer from the Engine to " + method + " "
+                                + uri + " (HTTP " + resp.statusCode() + ", " + resp.headers().entries() + ")"));
+                    }
+                    return Future.succeededFuture(b);
+                }));
     }
 
     private static String message(Buffer body, int status) {
@@ -185,7 +216,7 @@ public final class DockerEngine implements AutoCloseable {
     public Future<LogStream> logs(String id, boolean follow, int tail, Consumer<Buffer> sink) {
         String uri = "/containers/" + q(id) + "/logs?stdout=true&stderr=true&follow=" + follow
                 + (tail >= 0 ? "&tail=" + tail : "");
-        return http.request(request(HttpMethod.GET, uri).setTimeout(follow ? 0 : 120_000)).compose(req -> req.send()
+        return streams.request(request(HttpMethod.GET, uri).setTimeout(follow ? 0 : 120_000)).compose(req -> req.send()
                 .compose(resp -> {
                     if (resp.statusCode() >= 400) {
                         return resp.body().compose(b -> Future.failedFuture(new DockerException(resp.statusCode(),
@@ -214,8 +245,25 @@ public final class DockerEngine implements AutoCloseable {
         return resp.end();
     }
 
+    /** Names of the volumes whose names start with {@code prefix}. */
+    public Future<java.util.List<String>> volumes(String prefix) {
+        String filters = new JsonObject().put("name", new JsonArray().add(prefix)).encode();
+        return call(HttpMethod.GET, "/volumes?filters=" + q(filters), null, Map.of()).compose(DockerEngine::json).map(o -> {
+            java.util.List<String> names = new java.util.ArrayList<>();
+            JsonArray list = o.getJsonArray("Volumes", new JsonArray());
+            for (Object v : list) {
+                String name = ((JsonObject) v).getString("Name");
+                if (name != null && name.startsWith(prefix)) {
+                    names.add(name);
+                }
+            }
+            return names;
+        });
+    }
+
     @Override
     public void close() {
         http.close();
+        streams.close();
     }
 }

@@ -179,6 +179,7 @@ public final class AgentGateway {
         private boolean closed;
         private long heartbeatTimer = -1;
         private long lastFrameAt = System.nanoTime();
+        private long lastSentAt = System.nanoTime();
         private final Map<String, RoutingContext> logReaders = new ConcurrentHashMap<>();
 
         Session(String nodeId, ServerWebSocket ws, Context context) {
@@ -192,8 +193,6 @@ public final class AgentGateway {
             ws.closeHandler(v -> ended());
             ws.exceptionHandler(e -> LOG.atDebug().setCause(e).addKeyValue("node", nodeId).log("agent session error"));
             heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MS, id -> tick());
-            controlPlane.agentSession(nodeId, true);
-            LOG.atInfo().addKeyValue("node", nodeId).log("agent connected");
         }
 
         void replaced() {
@@ -211,7 +210,7 @@ public final class AgentGateway {
                     r.response().end();
                 }
             });
-            if (sessions.remove(nodeId, this)) {
+            if (sessions.remove(nodeId, this) && helloSeen) {
                 controlPlane.agentSession(nodeId, false);
                 LOG.atInfo().addKeyValue("node", nodeId).log("agent disconnected");
             }
@@ -227,7 +226,7 @@ public final class AgentGateway {
                 ws.close((short) 4002, "no heartbeat");
                 return;
             }
-            if (helloSeen && acked < seq) {
+            if (helloSeen && acked < seq && System.nanoTime() - lastSentAt > RESEND_MS * 1_000_000L) {
                 sendSnapshot(true);
             }
         }
@@ -257,6 +256,7 @@ public final class AgentGateway {
                 if (tasks.equals(lastSent) && !(resend && acked < seq)) {
                     return;
                 }
+                lastSentAt = System.nanoTime();
                 if (tasks.equals(lastSent)) {
                     // The same snapshot again, under its number.
                     send(new Messages.DesiredState(seq, ar.result().tasks()));
@@ -277,7 +277,11 @@ public final class AgentGateway {
                     case "Hello" -> hello(Messages.read(frame, Messages.Hello.class));
                     case "Ack" -> acked = Math.max(acked, Messages.read(frame, Messages.Ack.class).seq());
                     case "TaskStateChange" -> stateChange(Messages.read(frame, Messages.TaskStateChange.class));
-                    case "Heartbeat" -> controlPlane.agentSession(nodeId, true);
+                    case "Heartbeat" -> {
+                        if (helloSeen) {
+                            controlPlane.agentSession(nodeId, true);
+                        }
+                    }
                     case "StopCandidates" -> stopCandidates(Messages.read(frame, Messages.StopCandidates.class));
                     case "LogsData" -> logsData(Messages.read(frame, Messages.LogsData.class));
                     default -> LOG.atWarn().addKeyValue("node", nodeId).addKeyValue("type", frame.type())
@@ -298,12 +302,22 @@ public final class AgentGateway {
             // Numbers continue from what the agent last applied, across controller restarts too.
             seq = Math.max(seq, hello.lastSeq());
             acked = Math.min(acked, seq);
+            boolean first = !helloSeen;
             helloSeen = true;
             lastSent = null;
+            if (first) {
+                // Connected for the control plane only once it speaks our protocol.
+                controlPlane.agentSession(nodeId, true);
+                LOG.atInfo().addKeyValue("node", nodeId).log("agent connected");
+            }
             sendSnapshot(false);
         }
 
         private void stateChange(Messages.TaskStateChange change) {
+            if (change.taskArn() == null) {
+                LOG.atWarn().addKeyValue("node", nodeId).log("report without a task ignored");
+                return;
+            }
             controlPlane.agentReport(nodeId, change).onComplete(ar -> {
                 if (ar.failed() && !(ar.cause() instanceof FieldException || ar.cause() instanceof ControlPlaneException)) {
                     // Not stored: no ack, the agent sends it again.
@@ -319,11 +333,17 @@ public final class AgentGateway {
         }
 
         private void stopCandidates(Messages.StopCandidates candidates) {
+            // A failure goes unanswered: the agent asks again.
             controlPlane.confirmStops(nodeId, candidates.taskArns()).onSuccess(confirmed ->
                     context.runOnContext(v -> send(new Messages.StopConfirm(candidates.requestId(), confirmed))));
         }
 
         void streamLogs(RoutingContext ctx, String taskId, String container, boolean follow, int tail) {
+            if (closed) {
+                ctx.fail(new ControlPlaneException(409, "AgentNotConnectedException",
+                        "the task's node has no connected agent, so its logs cannot be read", "id"));
+                return;
+            }
             String requestId = UUID.randomUUID().toString();
             logReaders.put(requestId, ctx);
             ctx.response().setChunked(true).putHeader("Content-Type", "text/plain; charset=utf-8");

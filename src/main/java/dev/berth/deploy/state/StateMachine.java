@@ -84,6 +84,13 @@ public final class StateMachine {
         committedListeners.add(listener);
     }
 
+    private final List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Calls {@code listener} on the machine's context after the state was reloaded from the database. */
+    public void onReloaded(Runnable listener) {
+        reloadListeners.add(listener);
+    }
+
     public Clock clock() {
         return clock;
     }
@@ -181,6 +188,22 @@ public final class StateMachine {
         });
     }
 
+    /** Throws away the state in memory and loads it again from the database (after a failure; tests). */
+    public Future<Void> reloadNow() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            reloadListeners.add(new Runnable() {
+                @Override
+                public void run() {
+                    reloadListeners.remove(this);
+                    done.tryComplete();
+                }
+            });
+            reload();
+        });
+        return done.future();
+    }
+
     private void reload() {
         if (reloading) {
             return;
@@ -196,6 +219,7 @@ public final class StateMachine {
             if (ar.succeeded()) {
                 state = ar.result();
                 reloading = false;
+                reloadListeners.forEach(Runnable::run);
                 while (!waiting.isEmpty() && !reloading) {
                     waiting.poll().run();
                 }
