@@ -607,6 +607,8 @@ public final class Agent implements AutoCloseable {
                         return;
                     }
                     logStreams.put(request.requestId(), ar.result());
+                    // The stream is open: tells the controller the request is being answered.
+                    send(new Messages.LogsData(request.requestId(), "", false, null));
                     ar.result().ended().onComplete(done -> context.runOnContext(v -> {
                         logStreams.remove(request.requestId());
                         send(new Messages.LogsData(request.requestId(), null, true, null));

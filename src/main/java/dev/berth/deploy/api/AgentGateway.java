@@ -36,6 +36,8 @@ public final class AgentGateway {
     /** Heartbeats both ways every 10 s; an unacknowledged snapshot is sent again after 30 s. */
     static final long HEARTBEAT_MS = 10_000;
     static final long RESEND_MS = 30_000;
+    /** How long the agent has to start answering a logs request. */
+    static final long LOGS_ANSWER_MS = 30_000;
 
     private final Vertx vertx;
     private final ControlPlane controlPlane;
@@ -181,6 +183,8 @@ public final class AgentGateway {
         private long lastFrameAt = System.nanoTime();
         private long lastSentAt = System.nanoTime();
         private final Map<String, RoutingContext> logReaders = new ConcurrentHashMap<>();
+        /** Log requests the agent has begun to answer. */
+        private final Set<String> answered = ConcurrentHashMap.newKeySet();
 
         Session(String nodeId, ServerWebSocket ws, Context context) {
             this.nodeId = nodeId;
@@ -353,18 +357,29 @@ public final class AgentGateway {
                 }
             });
             send(new Messages.LogsRequest(requestId, taskId, container, follow, tail));
+            // An agent that never answers must not leave the reader hanging.
+            vertx.setTimer(LOGS_ANSWER_MS, id -> context.runOnContext(v -> {
+                if (logReaders.containsKey(requestId) && !answered.contains(requestId)) {
+                    logReaders.remove(requestId);
+                    send(new Messages.LogsCancel(requestId));
+                    ctx.fail(new ControlPlaneException(504, "LogsUnavailableException",
+                            "the node's agent did not answer the logs request in time", "id"));
+                }
+            }));
         }
 
         private void logsData(Messages.LogsData data) {
-            RoutingContext ctx = logReaders.get(data.requestId());
+            RoutingContext ctx = data.requestId() == null ? null : logReaders.get(data.requestId());
             if (ctx == null) {
                 return;
             }
+            answered.add(data.requestId());
             if (data.data() != null && !data.data().isEmpty()) {
                 ctx.response().write(data.data());
             }
             if (data.end()) {
                 logReaders.remove(data.requestId());
+                answered.remove(data.requestId());
                 if (data.error() != null && !ctx.response().headWritten()) {
                     ctx.fail(new ControlPlaneException(404, "LogsUnavailableException", data.error(), "container"));
                 } else {
