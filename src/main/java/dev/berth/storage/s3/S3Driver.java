@@ -1,0 +1,332 @@
+package dev.berth.storage.s3;
+
+import dev.berth.storage.FileInfo;
+import dev.berth.storage.PathNotFoundException;
+import dev.berth.storage.StorageDriver;
+import dev.berth.storage.StorageWriter;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * {@link StorageDriver} over S3 or any S3-compatible store. Keys live below {@code prefix} in
+ * {@code bucket}. Every call is a blocking SDK call (the registry runs drivers on worker threads).
+ */
+public final class S3Driver implements StorageDriver {
+    /** The smallest part S3 accepts (but for the last). */
+    public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+    /** Below the prefix, reserved for the driver's own objects (upload tails); never listed. */
+    static final String RESERVED = ".berth";
+    private static final Duration PRESIGN_FOR = Duration.ofMinutes(20);
+
+    private final S3Client s3;
+    private final S3Presigner presigner;
+    private final String bucket;
+    private final String prefix;
+    private final int partSize;
+
+    /**
+     * @param prefix key prefix inside the bucket ("" or ending with {@code /})
+     * @param partSize bytes per multipart part, at least {@link #MIN_PART_SIZE}
+     */
+    public S3Driver(S3Client s3, S3Presigner presigner, String bucket, String prefix, int partSize) {
+        if (partSize < MIN_PART_SIZE) {
+            throw new IllegalArgumentException("partSize must be at least 5 MiB");
+        }
+        this.s3 = s3;
+        this.presigner = presigner;
+        this.bucket = bucket;
+        this.prefix = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+        this.partSize = partSize;
+    }
+
+    @Override
+    public String name() {
+        return "s3";
+    }
+
+    String full(String key) {
+        return prefix + key;
+    }
+
+    String tailKey(String key) {
+        return prefix + RESERVED + "/tails/" + key;
+    }
+
+    S3Client client() {
+        return s3;
+    }
+
+    String bucket() {
+        return bucket;
+    }
+
+    int partSize() {
+        return partSize;
+    }
+
+    static IOException io(String what, SdkException e) {
+        return new IOException("s3: " + what + ": " + e.getMessage(), e);
+    }
+
+    static boolean notFound(SdkException e) {
+        return e instanceof NoSuchKeyException || e instanceof S3Exception s && s.statusCode() == 404;
+    }
+
+    @Override
+    public byte[] getContent(String key) throws IOException {
+        try {
+            ResponseBytes<GetObjectResponse> b = s3.getObjectAsBytes(r -> r.bucket(bucket).key(full(key)));
+            return b.asByteArray();
+        } catch (SdkException e) {
+            if (notFound(e)) {
+                throw new PathNotFoundException(key);
+            }
+            throw io("get " + key, e);
+        }
+    }
+
+    @Override
+    public void putContent(String key, byte[] content) throws IOException {
+        try {
+            s3.putObject(r -> r.bucket(bucket).key(full(key)), RequestBody.fromBytes(content));
+        } catch (SdkException e) {
+            throw io("put " + key, e);
+        }
+    }
+
+    @Override
+    public InputStream reader(String key, long offset) throws IOException {
+        if (offset < 0) {
+            throw new IllegalArgumentException("negative offset " + offset);
+        }
+        try {
+            if (offset > 0) {
+                long size = head(key).contentLength();
+                if (offset >= size) {
+                    return new ByteArrayInputStream(new byte[0]);
+                }
+                return s3.getObject(r -> r.bucket(bucket).key(full(key)).range("bytes=" + offset + "-"));
+            }
+            return s3.getObject(r -> r.bucket(bucket).key(full(key)));
+        } catch (SdkException e) {
+            if (notFound(e)) {
+                throw new PathNotFoundException(key);
+            }
+            throw io("read " + key, e);
+        }
+    }
+
+    private HeadObjectResponse head(String key) throws IOException {
+        try {
+            return s3.headObject(r -> r.bucket(bucket).key(full(key)));
+        } catch (SdkException e) {
+            if (notFound(e)) {
+                throw new PathNotFoundException(key);
+            }
+            throw io("stat " + key, e);
+        }
+    }
+
+    @Override
+    public StorageWriter writer(String key, boolean append) throws IOException {
+        return S3Writer.open(this, key, append);
+    }
+
+    @Override
+    public FileInfo stat(String key) throws IOException {
+        if (!key.isEmpty()) {
+            try {
+                HeadObjectResponse h = s3.headObject(r -> r.bucket(bucket).key(full(key)));
+                return new FileInfo(key, h.contentLength(), h.lastModified(), false);
+            } catch (SdkException e) {
+                if (!notFound(e)) {
+                    throw io("stat " + key, e);
+                }
+            }
+        }
+        String dir = key.isEmpty() ? prefix : full(key) + "/";
+        try {
+            ListObjectsV2Response page = s3.listObjectsV2(r -> r.bucket(bucket).prefix(dir).maxKeys(2));
+            for (S3Object o : page.contents()) {
+                if (!isReserved(o.key())) {
+                    return new FileInfo(key, 0, o.lastModified(), true);
+                }
+            }
+            if (key.isEmpty()) {
+                return new FileInfo(key, 0, Instant.EPOCH, true);
+            }
+        } catch (SdkException e) {
+            throw io("stat " + key, e);
+        }
+        throw new PathNotFoundException(key);
+    }
+
+    private boolean isReserved(String fullKey) {
+        return fullKey.startsWith(prefix + RESERVED + "/");
+    }
+
+    @Override
+    public List<String> list(String key) throws IOException {
+        String dir = key.isEmpty() ? prefix : full(key) + "/";
+        TreeSet<String> children = new TreeSet<>();
+        try {
+            String token = null;
+            do {
+                String t = token;
+                ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
+                        .delimiter("/").continuationToken(t).build());
+                for (S3Object o : page.contents()) {
+                    children.add(relative(o.key()));
+                }
+                for (CommonPrefix p : page.commonPrefixes()) {
+                    String rel = relative(p.prefix());
+                    children.add(rel.substring(0, rel.length() - 1));
+                }
+                token = page.isTruncated() ? page.nextContinuationToken() : null;
+            } while (token != null);
+        } catch (SdkException e) {
+            throw io("list " + key, e);
+        }
+        children.remove(RESERVED);
+        if (children.isEmpty() && !key.isEmpty()) {
+            throw new PathNotFoundException(key);
+        }
+        return new ArrayList<>(children);
+    }
+
+    private String relative(String fullKey) {
+        return fullKey.substring(prefix.length());
+    }
+
+    @Override
+    public void move(String source, String dest) throws IOException {
+        long size = head(source).contentLength();
+        try {
+            if (size <= 5L * 1024 * 1024 * 1024) {
+                s3.copyObject(r -> r.sourceBucket(bucket).sourceKey(full(source)).destinationBucket(bucket)
+                        .destinationKey(full(dest)));
+            } else {
+                S3Writer.multipartCopy(this, full(source), full(dest), size);
+            }
+            s3.deleteObject(r -> r.bucket(bucket).key(full(source)));
+        } catch (SdkException e) {
+            if (notFound(e)) {
+                throw new PathNotFoundException(source);
+            }
+            throw io("move " + source + " to " + dest, e);
+        }
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        try {
+            try {
+                s3.headObject(r -> r.bucket(bucket).key(full(key)));
+                s3.deleteObject(r -> r.bucket(bucket).key(full(key)));
+                return;
+            } catch (SdkException e) {
+                if (!notFound(e)) {
+                    throw e;
+                }
+            }
+            String dir = full(key) + "/";
+            boolean any = false;
+            String token = null;
+            do {
+                String t = token;
+                ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
+                        .continuationToken(t).build());
+                List<ObjectIdentifier> ids = page.contents().stream()
+                        .map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
+                if (!ids.isEmpty()) {
+                    any = true;
+                    deleteAll(ids);
+                }
+                token = page.isTruncated() ? page.nextContinuationToken() : null;
+            } while (token != null);
+            if (!any) {
+                throw new PathNotFoundException(key);
+            }
+        } catch (SdkException e) {
+            throw io("delete " + key, e);
+        }
+    }
+
+    /** Stores that do not implement multi-object delete (some S3-compatible ones) get one delete per object. */
+    private volatile boolean singleDeletes;
+
+    private void deleteAll(List<ObjectIdentifier> ids) {
+        if (!singleDeletes) {
+            try {
+                s3.deleteObjects(r -> r.bucket(bucket).delete(Delete.builder().objects(ids).quiet(true).build()));
+                return;
+            } catch (S3Exception e) {
+                if (e.statusCode() != 501 && e.statusCode() != 400) {
+                    throw e;
+                }
+                singleDeletes = true;
+            }
+        }
+        for (ObjectIdentifier id : ids) {
+            s3.deleteObject(r -> r.bucket(bucket).key(id.key()));
+        }
+    }
+
+    @Override
+    public Optional<URI> redirectUrl(String key, String method) throws IOException {
+        if (presigner == null) {
+            return Optional.empty();
+        }
+        try {
+            if ("HEAD".equals(method)) {
+                return Optional.of(presigner.presignHeadObject(r -> r.signatureDuration(PRESIGN_FOR)
+                        .headObjectRequest(h -> h.bucket(bucket).key(full(key)))).url().toURI());
+            }
+            return Optional.of(presigner.presignGetObject(r -> r.signatureDuration(PRESIGN_FOR)
+                    .getObjectRequest(g -> g.bucket(bucket).key(full(key)))).url().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException("s3: bad presigned URL", e);
+        } catch (SdkException e) {
+            throw io("presign " + key, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+        if (presigner != null) {
+            presigner.close();
+        }
+    }
+
+    static void unchecked(IOException e) {
+        throw new UncheckedIOException(e);
+    }
+
+    static final Comparator<String> ORDER = Comparator.naturalOrder();
+}

@@ -1,0 +1,224 @@
+package dev.berth.storage.s3;
+
+import dev.berth.storage.StorageWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+import software.amazon.awssdk.services.s3.model.ListPartsResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.Part;
+
+/**
+ * A writer as an S3 multipart upload. At most one part is held in memory; whole parts are uploaded
+ * as they fill. Closing without commit keeps the uploaded parts in the open multipart upload and the
+ * rest (shorter than a part) as a tail object, so that {@code writer(key, true)} continues exactly
+ * where this one stopped, even in another process. Commit completes the upload (or, when everything
+ * fits in one part, writes the object directly); nothing is visible at the key before.
+ */
+final class S3Writer implements StorageWriter {
+    private final S3Driver driver;
+    private final String key;
+    private String uploadId;
+    private final List<CompletedPart> parts = new ArrayList<>();
+    private long uploaded;
+    private ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private boolean committed;
+    private boolean closed;
+    private boolean cancelled;
+
+    private S3Writer(S3Driver driver, String key) {
+        this.driver = driver;
+        this.key = key;
+    }
+
+    static S3Writer open(S3Driver driver, String key, boolean append) throws IOException {
+        S3Writer w = new S3Writer(driver, key);
+        try {
+            String upload = latestUpload(driver, key);
+            if (!append) {
+                w.discard(upload);
+                return w;
+            }
+            if (upload != null) {
+                w.uploadId = upload;
+                String marker = null;
+                do {
+                    String m = marker;
+                    ListPartsResponse page = driver.client().listParts(r -> r.bucket(driver.bucket())
+                            .key(driver.full(key)).uploadId(upload).partNumberMarker(m == null ? null : Integer.valueOf(m)));
+                    for (Part p : page.parts()) {
+                        w.parts.add(CompletedPart.builder().partNumber(p.partNumber()).eTag(p.eTag()).build());
+                        w.uploaded += p.size();
+                    }
+                    marker = Boolean.TRUE.equals(page.isTruncated()) ? String.valueOf(page.nextPartNumberMarker()) : null;
+                } while (marker != null);
+                w.parts.sort(Comparator.comparingInt(CompletedPart::partNumber));
+            }
+            try {
+                w.buffer.write(driver.client().getObjectAsBytes(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)))
+                        .asByteArray());
+            } catch (SdkException e) {
+                if (!S3Driver.notFound(e)) {
+                    throw e;
+                }
+            }
+            return w;
+        } catch (SdkException e) {
+            throw S3Driver.io("open writer " + key, e);
+        }
+    }
+
+    /** The newest open multipart upload of exactly this key, if any. */
+    private static String latestUpload(S3Driver driver, String key) {
+        String full = driver.full(key);
+        ListMultipartUploadsResponse r = driver.client().listMultipartUploads(b -> b.bucket(driver.bucket()).prefix(full));
+        MultipartUpload newest = null;
+        for (MultipartUpload u : r.uploads()) {
+            if (u.key().equals(full) && (newest == null || u.initiated().isAfter(newest.initiated()))) {
+                newest = u;
+            }
+        }
+        return newest == null ? null : newest.uploadId();
+    }
+
+    /** Aborts {@code upload} (and any other open upload of the key) and removes the tail. */
+    private void discard(String upload) {
+        String full = driver.full(key);
+        ListMultipartUploadsResponse r = driver.client().listMultipartUploads(b -> b.bucket(driver.bucket()).prefix(full));
+        for (MultipartUpload u : r.uploads()) {
+            if (u.key().equals(full)) {
+                driver.client().abortMultipartUpload(b -> b.bucket(driver.bucket()).key(full).uploadId(u.uploadId()));
+            }
+        }
+        driver.client().deleteObject(b -> b.bucket(driver.bucket()).key(driver.tailKey(key)));
+    }
+
+    private void checkOpen() throws IOException {
+        if (committed || cancelled || closed) {
+            throw new IOException("s3 writer for " + key + " is " + (committed ? "committed" : cancelled ? "cancelled" : "closed"));
+        }
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        checkOpen();
+        byte[] chunk = new byte[8192];
+        while (src.hasRemaining()) {
+            int n = Math.min(chunk.length, src.remaining());
+            src.get(chunk, 0, n);
+            buffer.write(chunk, 0, n);
+            if (buffer.size() >= driver.partSize()) {
+                uploadPart(driver.partSize());
+            }
+        }
+    }
+
+    /** Uploads the first {@code size} buffered bytes as the next part. */
+    private void uploadPart(int size) throws IOException {
+        byte[] all = buffer.toByteArray();
+        try {
+            if (uploadId == null) {
+                uploadId = driver.client().createMultipartUpload(r -> r.bucket(driver.bucket()).key(driver.full(key))).uploadId();
+            }
+            int number = parts.size() + 1;
+            String etag = driver.client().uploadPart(r -> r.bucket(driver.bucket()).key(driver.full(key)).uploadId(uploadId)
+                    .partNumber(number), RequestBody.fromBytes(java.util.Arrays.copyOf(all, size))).eTag();
+            parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+            uploaded += size;
+        } catch (SdkException e) {
+            throw S3Driver.io("upload part of " + key, e);
+        }
+        buffer = new ByteArrayOutputStream();
+        buffer.write(all, size, all.length - size);
+    }
+
+    @Override
+    public long size() {
+        return uploaded + buffer.size();
+    }
+
+    @Override
+    public void commit() throws IOException {
+        checkOpen();
+        try {
+            if (uploadId == null) {
+                byte[] all = buffer.toByteArray();
+                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.full(key)), RequestBody.fromBytes(all));
+            } else {
+                if (buffer.size() > 0 || parts.isEmpty()) {
+                    uploadPart(buffer.size());
+                }
+                driver.client().completeMultipartUpload(r -> r.bucket(driver.bucket()).key(driver.full(key)).uploadId(uploadId)
+                        .multipartUpload(m -> m.parts(parts)));
+            }
+            driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)));
+        } catch (SdkException e) {
+            throw S3Driver.io("commit " + key, e);
+        }
+        committed = true;
+        buffer = new ByteArrayOutputStream();
+    }
+
+    @Override
+    public void cancel() throws IOException {
+        if (cancelled || committed) {
+            cancelled = true;
+            return;
+        }
+        try {
+            discard(uploadId);
+        } catch (SdkException e) {
+            throw S3Driver.io("cancel " + key, e);
+        }
+        cancelled = true;
+        buffer = new ByteArrayOutputStream();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (committed || cancelled) {
+            return;
+        }
+        try {
+            // What does not fill a part waits in the tail object for a continuation.
+            byte[] tail = buffer.toByteArray();
+            if (tail.length == 0) {
+                driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)));
+            } else {
+                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)), RequestBody.fromBytes(tail));
+            }
+        } catch (SdkException e) {
+            throw S3Driver.io("close " + key, e);
+        }
+    }
+
+    /** Server-side copy of an object above the single-copy limit, in parts. */
+    static void multipartCopy(S3Driver driver, String source, String dest, long size) {
+        String upload = driver.client().createMultipartUpload(r -> r.bucket(driver.bucket()).key(dest)).uploadId();
+        List<CompletedPart> parts = new ArrayList<>();
+        long part = 512L * 1024 * 1024;
+        int number = 1;
+        for (long start = 0; start < size; start += part, number++) {
+            long end = Math.min(size, start + part) - 1;
+            int n = number;
+            long s = start;
+            String etag = driver.client().uploadPartCopy(r -> r.sourceBucket(driver.bucket()).sourceKey(source)
+                    .destinationBucket(driver.bucket()).destinationKey(dest).uploadId(upload).partNumber(n)
+                    .copySourceRange("bytes=" + s + "-" + end)).copyPartResult().eTag();
+            parts.add(CompletedPart.builder().partNumber(n).eTag(etag).build());
+        }
+        driver.client().completeMultipartUpload(r -> r.bucket(driver.bucket()).key(dest).uploadId(upload)
+                .multipartUpload(m -> m.parts(parts)));
+    }
+}
