@@ -12,6 +12,7 @@ import dev.berth.deploy.api.AgentGateway;
 import dev.berth.deploy.api.ControlPlaneRoutes;
 import dev.berth.deploy.state.ControlPlaneSchema;
 import dev.berth.deploy.trigger.Push;
+import dev.berth.notify.Event;
 import dev.berth.notify.EventFilter;
 import dev.berth.notify.NotificationService;
 import dev.berth.notify.NotifySchema;
@@ -164,8 +165,11 @@ public final class BerthServer implements AutoCloseable {
         notifications.start();
         try {
             // The deployer follows tagged manifest pushes through the durable feed: a push it has not
-            // acted on is handed over again after a restart.
-            notifications.feed().subscribe("deployer", EventFilter.manifestPushedByTag(), event ->
+            // acted on is handed over again after a restart. Only pushes to repositories some service
+            // follows are recorded for it, so other pushes do not pay for an outbox commit.
+            EventFilter pushedByTag = EventFilter.manifestPushedByTag();
+            notifications.feed().subscribe("deployer", (Event event) -> pushedByTag.matches(event)
+                    && controlPlane.follows(event.target().repository()), event ->
                     controlPlane.push(Push.local(event.target().repository(), event.target().tag(), event.target().digest()))
                             .mapEmpty()).await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -901,6 +901,14 @@ public final class ControlPlane {
         });
     }
 
+    /**
+     * Whether some ACTIVE service follows pushes to {@code repository}: what makes a push worth
+     * recording for the deployer. Safe from any thread, never blocks.
+     */
+    public boolean follows(String repository) {
+        return repository != null && machine.followsRepository(repository);
+    }
+
     /** Reloads the whole state from the database, as after a failed command or commit. */
     public Future<Void> reloadState() {
         return machine.reloadNow();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,14 +49,14 @@ public final class EventFeed {
     /** One subscriber's position in the log. All its state lives on its loop's context. */
     public final class Subscription {
         private final String name;
-        private final EventFilter filter;
+        private final Predicate<Event> filter;
         private final Function<Event, Future<Void>> handler;
         private final ContextLoop loop;
         private Object interest;
         private volatile long cursor;
         private long retryMs;
 
-        private Subscription(String name, EventFilter filter, Function<Event, Future<Void>> handler) {
+        private Subscription(String name, Predicate<Event> filter, Function<Event, Future<Void>> handler) {
             this.name = name;
             this.filter = filter;
             this.handler = handler;
@@ -130,7 +131,7 @@ public final class EventFeed {
                 handle(page, index + 1);
                 return;
             }
-            if (!filter.matches(event)) {
+            if (!filter.test(event)) {
                 handle(page, index + 1);
                 return;
             }
@@ -178,6 +179,16 @@ public final class EventFeed {
      * subscription is running.
      */
     public Future<Subscription> subscribe(String name, EventFilter filter, Function<Event, Future<Void>> handler) {
+        return subscribe(name, (Predicate<Event>) filter::matches, handler);
+    }
+
+    /**
+     * Like {@link #subscribe(String, EventFilter, Function)} with any predicate: one that changes
+     * over time (the deployer's: pushes to repositories some service follows) makes the outbox
+     * record only what the subscriber wants at the time of the push. It is asked on the request
+     * path, so it must be cheap and must not block.
+     */
+    public Future<Subscription> subscribe(String name, Predicate<Event> filter, Function<Event, Future<Void>> handler) {
         if (subscriptions.containsKey(name)) {
             return Future.failedFuture(new IllegalStateException("already subscribed: " + name));
         }

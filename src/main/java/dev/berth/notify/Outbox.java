@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The durable outbox. {@link #record} stores events, with a pending delivery for every endpoint whose
@@ -34,7 +35,7 @@ import java.util.function.Consumer;
  * transaction on the database thread; at most one batch per endpoint is ever held in memory.
  */
 public final class Outbox {
-    private record Interest(String name, EventFilter filter) {
+    private record Interest(String name, Predicate<Event> wanted) {
     }
 
     private record PendingRecord(List<Event> events, CompletableFuture<Void> done) {
@@ -60,9 +61,12 @@ public final class Outbox {
         this.endpoints = Map.copyOf(endpoints);
     }
 
-    /** Makes events matching {@code filter} worth recording for an in-process subscriber; returns a token to undo it. */
-    Object addSubscriberInterest(String name, EventFilter filter) {
-        Interest interest = new Interest(name, filter);
+    /**
+     * Makes events {@code wanted} accepts worth recording for an in-process subscriber; returns a
+     * token to undo it. It is asked on the request path: it must be cheap and must not block.
+     */
+    Object addSubscriberInterest(String name, Predicate<Event> wanted) {
+        Interest interest = new Interest(name, wanted);
         subscribers.add(interest);
         return interest;
     }
@@ -93,7 +97,7 @@ public final class Outbox {
             }
         }
         for (Interest i : subscribers) {
-            if (i.filter().matches(event)) {
+            if (i.wanted().test(event)) {
                 return true;
             }
         }

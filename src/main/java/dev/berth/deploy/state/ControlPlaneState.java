@@ -38,6 +38,12 @@ public final class ControlPlaneState {
     private final Map<String, Task> tasks = new LinkedHashMap<>();
     private final Map<String, Service> services = new TreeMap<>();
     private final Map<String, JoinToken> joinTokens = new TreeMap<>();
+    /**
+     * Repositories some ACTIVE service follows with autoDeploy, derived from the services on every
+     * change of one: read from request threads (whether a push is worth recording), hence volatile
+     * and replaced whole.
+     */
+    private volatile java.util.Set<String> followed = java.util.Set.of();
     /** Tasks not yet STOPPED, by cluster and group: what a service's reconciliation looks at. */
     private final Map<String, Map<String, Task>> liveByGroup = new java.util.HashMap<>();
 
@@ -85,6 +91,7 @@ public final class ControlPlaneState {
                 }
             }
         }
+        s.refreshFollowed();
         if (!s.clusters.containsKey(Cluster.DEFAULT)) {
             Changes changes = new Changes();
             s.putCluster(changes, Cluster.create(Cluster.DEFAULT, now));
@@ -249,10 +256,29 @@ public final class ControlPlaneState {
     public void putService(Changes changes, Service service) {
         services.put(service.serviceArn, service);
         changes.put(SERVICE, service.serviceArn, service);
+        refreshFollowed();
     }
 
     public void removeService(Changes changes, String arn) {
         services.remove(arn);
         changes.delete(SERVICE, arn);
+        refreshFollowed();
+    }
+
+    /** Whether an ACTIVE service follows pushes to {@code repository}. Safe from any thread. */
+    public boolean follows(String repository) {
+        return followed.contains(repository);
+    }
+
+    private void refreshFollowed() {
+        java.util.Set<String> now = new java.util.HashSet<>();
+        for (Service s : services.values()) {
+            if (s.autoDeploy != null && Service.ACTIVE.equals(s.status)) {
+                now.add(s.autoDeploy.repository());
+            }
+        }
+        if (!now.equals(followed)) {
+            followed = java.util.Set.copyOf(now);
+        }
     }
 }

@@ -44,7 +44,8 @@ public final class StateMachine {
     private final Database database;
     private final Clock clock;
     private final Context context;
-    private ControlPlaneState state;
+    /** Volatile for {@link #followsRepository}, the one read allowed off the machine's context. */
+    private volatile ControlPlaneState state;
     private List<Done> group = new ArrayList<>();
     private Changes groupChanges = new Changes();
     private boolean committing;
@@ -89,6 +90,11 @@ public final class StateMachine {
     /** Calls {@code listener} on the machine's context after the state was reloaded from the database. */
     public void onReloaded(Runnable listener) {
         reloadListeners.add(listener);
+    }
+
+    /** Whether an ACTIVE service follows pushes to {@code repository}: safe from any thread, never blocks. */
+    public boolean followsRepository(String repository) {
+        return state.follows(repository);
     }
 
     public Clock clock() {

@@ -91,6 +91,35 @@ class PushTriggerTest {
         }
     }
 
+    private long recordedEvents() throws Exception {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + storage.resolve("state.db"));
+             var rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM notify_event")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void onlyPushesToRepositoriesAServiceFollowsAreRecordedForTheDeployer() throws Exception {
+        try (TestRegistry registry = TestRegistry.start(storage)) {
+            RegistryClient c = registry.client();
+            ControlPlaneClient api = new ControlPlaneClient(c);
+            Fixtures.pushImage(c, "team/web", "1");
+            assertEquals(0, recordedEvents(), "no endpoint and no service following: a push costs no outbox commit");
+            taskDefinition(api, registry.hostPort() + "/team/web:1");
+            api.ok("CreateService", new JsonObject().put("serviceName", "web").put("taskDefinition", "web").put("desiredCount", 0)
+                    .put("autoDeploy", new JsonObject().put("container", "web").put("policy", "glob").put("pattern", "*")));
+            Fixtures.pushImage(c, "team/other", "1");
+            assertEquals(0, recordedEvents(), "a repository nobody follows");
+            Fixtures.pushImage(c, "team/web", "2");
+            assertEquals(1, recordedEvents(), "the followed repository's push is recorded before the push is answered");
+            waitFor("the deployment", () -> service(api), s -> s.getJsonArray("deployments").size() == 2);
+            api.ok("DeleteService", new JsonObject().put("service", "web").put("force", true));
+            Fixtures.pushImage(c, "team/web", "3");
+            assertEquals(1, recordedEvents(), "no longer followed once the service is gone");
+        }
+    }
+
     @Test
     void pushesWithinTheDebounceWindowCollapseIntoOneDeployment() throws Exception {
         try (TestRegistry registry = TestRegistry.start(storage)) {
