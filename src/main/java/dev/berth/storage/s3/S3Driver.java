@@ -7,12 +7,10 @@ import dev.berth.storage.StorageWriter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -324,9 +322,4 @@ public final class S3Driver implements StorageDriver {
         }
     }
 
-    static void unchecked(IOException e) {
-        throw new UncheckedIOException(e);
-    }
-
-    static final Comparator<String> ORDER = Comparator.naturalOrder();
 }

@@ -1,7 +1,7 @@
 package dev.berth.storage.s3;
 
 import dev.berth.storage.StorageWriter;
-import java.io.ByteArrayOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -16,8 +16,8 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
 
 /**
- * A writer as an S3 multipart upload. At most one part is held in memory; whole parts are uploaded
- * as they fill. Closing without commit keeps the uploaded parts in the open multipart upload and the
+ * A writer as an S3 multipart upload. One part's buffer is the only content in memory; each part is
+ * uploaded as it fills. Closing without commit keeps the uploaded parts in the open multipart upload and the
  * rest (shorter than a part) as a tail object, so that {@code writer(key, true)} continues exactly
  * where this one stopped, even in another process. Commit completes the upload (or, when everything
  * fits in one part, writes the object directly); nothing is visible at the key before.
@@ -28,7 +28,9 @@ final class S3Writer implements StorageWriter {
     private String uploadId;
     private final List<CompletedPart> parts = new ArrayList<>();
     private long uploaded;
-    private ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    /** The part being filled: the only upload bytes in memory, allocated on the first write. */
+    private byte[] part;
+    private int filled;
     private boolean committed;
     private boolean closed;
     private boolean cancelled;
@@ -48,22 +50,26 @@ final class S3Writer implements StorageWriter {
             }
             if (upload != null) {
                 w.uploadId = upload;
-                String marker = null;
+                Integer marker = null;
                 do {
-                    String m = marker;
+                    Integer m = marker;
                     ListPartsResponse page = driver.client().listParts(r -> r.bucket(driver.bucket())
-                            .key(driver.full(key)).uploadId(upload).partNumberMarker(m == null ? null : Integer.valueOf(m)));
+                            .key(driver.full(key)).uploadId(upload).partNumberMarker(m));
                     for (Part p : page.parts()) {
                         w.parts.add(CompletedPart.builder().partNumber(p.partNumber()).eTag(p.eTag()).build());
                         w.uploaded += p.size();
                     }
-                    marker = Boolean.TRUE.equals(page.isTruncated()) ? String.valueOf(page.nextPartNumberMarker()) : null;
+                    marker = Boolean.TRUE.equals(page.isTruncated()) ? page.nextPartNumberMarker() : null;
                 } while (marker != null);
                 w.parts.sort(Comparator.comparingInt(CompletedPart::partNumber));
             }
             try {
-                w.buffer.write(driver.client().getObjectAsBytes(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)))
-                        .asByteArray());
+                byte[] tail = driver.client().getObjectAsBytes(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)))
+                        .asByteArray();
+                // A tail is always shorter than a part: it becomes the start of the part being filled.
+                w.part = new byte[driver.partSize()];
+                System.arraycopy(tail, 0, w.part, 0, tail.length);
+                w.filled = tail.length;
             } catch (SdkException e) {
                 if (!S3Driver.notFound(e)) {
                     throw e;
@@ -109,39 +115,46 @@ final class S3Writer implements StorageWriter {
     @Override
     public void write(ByteBuffer src) throws IOException {
         checkOpen();
-        byte[] chunk = new byte[8192];
+        if (part == null) {
+            part = new byte[driver.partSize()];
+        }
         while (src.hasRemaining()) {
-            int n = Math.min(chunk.length, src.remaining());
-            src.get(chunk, 0, n);
-            buffer.write(chunk, 0, n);
-            if (buffer.size() >= driver.partSize()) {
-                uploadPart(driver.partSize());
+            int n = Math.min(part.length - filled, src.remaining());
+            src.get(part, filled, n);
+            filled += n;
+            if (filled == part.length) {
+                uploadPart();
             }
         }
     }
 
-    /** Uploads the first {@code size} buffered bytes as the next part. */
-    private void uploadPart(int size) throws IOException {
-        byte[] all = buffer.toByteArray();
+    /** Uploads the filled bytes of the part as the next part of the upload (started on the first). */
+    private void uploadPart() throws IOException {
+        int size = filled;
         try {
             if (uploadId == null) {
                 uploadId = driver.client().createMultipartUpload(r -> r.bucket(driver.bucket()).key(driver.full(key))).uploadId();
             }
             int number = parts.size() + 1;
             String etag = driver.client().uploadPart(r -> r.bucket(driver.bucket()).key(driver.full(key)).uploadId(uploadId)
-                    .partNumber(number), RequestBody.fromBytes(java.util.Arrays.copyOf(all, size))).eTag();
+                    .partNumber(number), filledBody()).eTag();
             parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
             uploaded += size;
         } catch (SdkException e) {
             throw S3Driver.io("upload part of " + key, e);
         }
-        buffer = new ByteArrayOutputStream();
-        buffer.write(all, size, all.length - size);
+        filled = 0;
+    }
+
+    /** The filled bytes as a request body, read from the part without copying it. */
+    private RequestBody filledBody() {
+        byte[] bytes = part == null ? new byte[0] : part;
+        return RequestBody.fromInputStream(new ByteArrayInputStream(bytes, 0, filled), filled);
     }
 
     @Override
     public long size() {
-        return uploaded + buffer.size();
+        return uploaded + filled;
     }
 
     @Override
@@ -149,11 +162,10 @@ final class S3Writer implements StorageWriter {
         checkOpen();
         try {
             if (uploadId == null) {
-                byte[] all = buffer.toByteArray();
-                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.full(key)), RequestBody.fromBytes(all));
+                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.full(key)), filledBody());
             } else {
-                if (buffer.size() > 0 || parts.isEmpty()) {
-                    uploadPart(buffer.size());
+                if (filled > 0 || parts.isEmpty()) {
+                    uploadPart();
                 }
                 driver.client().completeMultipartUpload(r -> r.bucket(driver.bucket()).key(driver.full(key)).uploadId(uploadId)
                         .multipartUpload(m -> m.parts(parts)));
@@ -163,7 +175,7 @@ final class S3Writer implements StorageWriter {
             throw S3Driver.io("commit " + key, e);
         }
         committed = true;
-        buffer = new ByteArrayOutputStream();
+        part = null;
     }
 
     @Override
@@ -178,7 +190,7 @@ final class S3Writer implements StorageWriter {
             throw S3Driver.io("cancel " + key, e);
         }
         cancelled = true;
-        buffer = new ByteArrayOutputStream();
+        part = null;
     }
 
     @Override
@@ -192,12 +204,12 @@ final class S3Writer implements StorageWriter {
         }
         try {
             // What does not fill a part waits in the tail object for a continuation.
-            byte[] tail = buffer.toByteArray();
-            if (tail.length == 0) {
+            if (filled == 0) {
                 driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)));
             } else {
-                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)), RequestBody.fromBytes(tail));
+                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)), filledBody());
             }
+            part = null;
         } catch (SdkException e) {
             throw S3Driver.io("close " + key, e);
         }
