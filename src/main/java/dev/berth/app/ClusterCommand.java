@@ -57,19 +57,10 @@ final class ClusterCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return WebhookCommand.call(options, client -> {
-                JsonArray names = new JsonArray();
-                String token = null;
-                do {
-                    JsonObject page = client.action("ListClusters", new JsonObject().put("nextToken", token));
-                    names.addAll(page.getJsonArray("clusterArns"));
-                    token = page.getString("nextToken");
-                } while (token != null);
-                JsonArray described = new JsonArray();
-                for (int i = 0; i < names.size(); i += 100) {
-                    JsonArray chunk = new JsonArray(names.getList().subList(i, Math.min(names.size(), i + 100)));
-                    described.addAll(client.action("DescribeClusters", new JsonObject().put("clusters", chunk))
-                            .getJsonArray("clusters"));
-                }
+                JsonArray names = ControlPlaneCli.listAll(b -> client.action("ListClusters", b), new JsonObject(),
+                        "clusterArns");
+                JsonArray described = ControlPlaneCli.describeAll(b -> client.action("DescribeClusters", b), "clusters",
+                        names.getList(), "clusters");
                 if (options.json()) {
                     System.out.println(new JsonObject().put("clusters", described).encodePrettily());
                 } else {

@@ -58,6 +58,35 @@ final class ControlPlaneCli {
         }
     }
 
+    /** One call of an action with a request body. */
+    @FunctionalInterface
+    interface Action {
+        JsonObject call(JsonObject body) throws ApiClient.ApiError;
+    }
+
+    /** Every page of a List action: the {@code field} arrays of all pages, following {@code nextToken}. */
+    static JsonArray listAll(Action list, JsonObject request, String field) throws ApiClient.ApiError {
+        JsonArray all = new JsonArray();
+        String token = null;
+        do {
+            JsonObject page = list.call(request.copy().put("nextToken", token));
+            all.addAll(page.getJsonArray(field));
+            token = page.getString("nextToken");
+        } while (token != null);
+        return all;
+    }
+
+    /** A Describe action over any number of ids, in requests of 100 (the API's limit): the {@code field} arrays. */
+    static JsonArray describeAll(Action describe, String idsField, java.util.List<?> ids, String field)
+            throws ApiClient.ApiError {
+        JsonArray all = new JsonArray();
+        for (int i = 0; i < ids.size(); i += 100) {
+            JsonArray chunk = new JsonArray(new java.util.ArrayList<>(ids.subList(i, Math.min(ids.size(), i + 100))));
+            all.addAll(describe.call(new JsonObject().put(idsField, chunk)).getJsonArray(field));
+        }
+        return all;
+    }
+
     static JsonArray strings(java.util.List<String> values) {
         JsonArray a = new JsonArray();
         values.forEach(a::add);

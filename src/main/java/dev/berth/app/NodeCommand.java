@@ -52,20 +52,10 @@ final class NodeCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return ControlPlaneCli.run(options, calls -> {
-                JsonArray ids = new JsonArray();
-                String token = null;
-                do {
-                    JsonObject page = calls.call("ListContainerInstances", new JsonObject().put("status", status)
-                            .put("nextToken", token));
-                    ids.addAll(page.getJsonArray("containerInstanceArns"));
-                    token = page.getString("nextToken");
-                } while (token != null);
-                JsonArray nodes = new JsonArray();
-                for (int i = 0; i < ids.size(); i += 100) {
-                    nodes.addAll(calls.call("DescribeContainerInstances", new JsonObject().put("containerInstances",
-                            new JsonArray(ids.getList().subList(i, Math.min(ids.size(), i + 100)))))
-                            .getJsonArray("containerInstances"));
-                }
+                JsonArray ids = ControlPlaneCli.listAll(b -> calls.call("ListContainerInstances", b),
+                        new JsonObject().put("status", status), "containerInstanceArns");
+                JsonArray nodes = ControlPlaneCli.describeAll(b -> calls.call("DescribeContainerInstances", b),
+                        "containerInstances", ids.getList(), "containerInstances");
                 calls.print(new JsonObject().put("containerInstances", nodes), () -> table(nodes));
             });
         }

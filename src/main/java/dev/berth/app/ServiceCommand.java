@@ -168,16 +168,11 @@ final class ServiceCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return ControlPlaneCli.run(options, calls -> {
-                JsonArray services = new JsonArray();
-                String token = null;
-                do {
-                    JsonObject page = calls.call("ListServices", new JsonObject().put("nextToken", token));
-                    for (Object arn : page.getJsonArray("serviceArns")) {
-                        String n = arn.toString().substring(arn.toString().indexOf('/') + 1);
-                        services.add(describe(calls, n));
-                    }
-                    token = page.getString("nextToken");
-                } while (token != null);
+                // Service ARNs are cluster/name; DescribeServices takes the names.
+                java.util.List<String> names = ControlPlaneCli.listAll(b -> calls.call("ListServices", b), new JsonObject(),
+                        "serviceArns").stream().map(Object::toString).map(arn -> arn.substring(arn.indexOf('/') + 1)).toList();
+                JsonArray services = ControlPlaneCli.describeAll(b -> calls.call("DescribeServices", b), "services", names,
+                        "services");
                 calls.print(new JsonObject().put("services", services), () -> {
                     TableWriter t = new TableWriter("SERVICE", "STATUS", "TASK DEFINITION", "DESIRED", "RUNNING", "PENDING",
                             "ROLLOUT");

@@ -42,12 +42,7 @@ final class TaskCommand implements Callable<Integer> {
     }
 
     static JsonArray describe(ControlPlaneCli.Calls calls, List<?> ids) throws ApiClient.ApiError {
-        JsonArray tasks = new JsonArray();
-        for (int i = 0; i < ids.size(); i += 100) {
-            JsonArray chunk = new JsonArray(List.copyOf(ids.subList(i, Math.min(ids.size(), i + 100))));
-            tasks.addAll(calls.call("DescribeTasks", new JsonObject().put("tasks", chunk)).getJsonArray("tasks"));
-        }
-        return tasks;
+        return ControlPlaneCli.describeAll(b -> calls.call("DescribeTasks", b), "tasks", ids, "tasks");
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run one-off tasks, placed by the scheduler.")
@@ -94,14 +89,8 @@ final class TaskCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return ControlPlaneCli.run(options, calls -> {
-                JsonArray ids = new JsonArray();
-                String token = null;
-                do {
-                    JsonObject page = calls.call("ListTasks", new JsonObject().put("serviceName", service)
-                            .put("containerInstance", node).put("desiredStatus", status).put("nextToken", token));
-                    ids.addAll(page.getJsonArray("taskArns"));
-                    token = page.getString("nextToken");
-                } while (token != null);
+                JsonArray ids = ControlPlaneCli.listAll(b -> calls.call("ListTasks", b), new JsonObject()
+                        .put("serviceName", service).put("containerInstance", node).put("desiredStatus", status), "taskArns");
                 JsonArray tasks = describe(calls, ids.getList());
                 calls.print(new JsonObject().put("tasks", tasks), () -> table(tasks));
             });

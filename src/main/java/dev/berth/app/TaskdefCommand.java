@@ -71,14 +71,8 @@ final class TaskdefCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return WebhookCommand.call(options, client -> {
-                JsonArray all = new JsonArray();
-                String token = null;
-                do {
-                    JsonObject page = client.action("ListTaskDefinitions", new JsonObject().put("familyPrefix", prefix)
-                            .put("status", status).put("nextToken", token));
-                    all.addAll(page.getJsonArray("taskDefinitionArns"));
-                    token = page.getString("nextToken");
-                } while (token != null);
+                JsonArray all = ControlPlaneCli.listAll(b -> client.action("ListTaskDefinitions", b), new JsonObject()
+                        .put("familyPrefix", prefix).put("status", status), "taskDefinitionArns");
                 if (options.json()) {
                     System.out.println(new JsonObject().put("taskDefinitionArns", all).encodePrettily());
                 } else {
