@@ -479,8 +479,8 @@ public final class Agent implements AutoCloseable {
         }
         List<String> candidates = new ArrayList<>();
         for (LocalState.LocalTask t : s.tasks.values()) {
-            if (!wanted.contains(t.spec.taskArn()) && LocalState.LocalTask.RUNNING.equals(t.phase) && !t.stopConfirmed
-                    || !wanted.contains(t.spec.taskArn()) && LocalState.LocalTask.NEW.equals(t.phase) && !t.stopConfirmed) {
+            boolean live = LocalState.LocalTask.RUNNING.equals(t.phase) || LocalState.LocalTask.NEW.equals(t.phase);
+            if (live && !t.stopConfirmed && !wanted.contains(t.spec.taskArn())) {
                 candidates.add(t.spec.taskArn());
             }
         }

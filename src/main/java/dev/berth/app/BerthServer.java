@@ -286,13 +286,12 @@ public final class BerthServer implements AutoCloseable {
         List<dev.berth.deploy.model.Attribute> attributes = new ArrayList<>();
         ac.attributes().forEach((k, v) -> attributes.add(new dev.berth.deploy.model.Attribute(k, v)));
         attributes.add(new dev.berth.deploy.model.Attribute("berth.embedded", "true"));
-        Agent.Options base = new Agent.Options("http://" + host + ":" + port, null, Path.of(config.storage().root(), "agent"),
-                ac.dockerSocket(), hostname, attributes, null, null);
         try {
             String token = controlPlane.action("CreateJoinToken").call("{\"expiresInSeconds\":600}")
                     .await(30, TimeUnit.SECONDS).get("joinToken").asText();
-            embeddedAgent = Agent.start(vertx, new Agent.Options(base.controller(), token, base.stateDir(),
-                    base.dockerSocket(), base.hostname(), base.attributes(), null, null)).await(60, TimeUnit.SECONDS);
+            embeddedAgent = Agent.start(vertx, new Agent.Options("http://" + host + ":" + port, token,
+                    Path.of(config.storage().root(), "agent"), ac.dockerSocket(), hostname, attributes, null, null))
+                    .await(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.atWarn().setCause(e).addKeyValue("socket", ac.dockerSocket())
                     .log("the Docker Engine does not answer: no embedded agent");

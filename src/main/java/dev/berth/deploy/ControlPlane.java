@@ -237,20 +237,10 @@ public final class ControlPlane {
             if (names.size() > 100) {
                 throw new FieldException("clusters", "clusters takes at most 100 names");
             }
-            ArrayNode found = array();
-            ArrayNode failures = array();
-            for (String n : names) {
+            return describedOrMissing("clusters", names, n -> {
                 Cluster c = n == null ? null : state.cluster(n);
-                if (c == null) {
-                    failures.add(object().put("arn", n).put("reason", "MISSING"));
-                } else {
-                    found.add(describe(state, c));
-                }
-            }
-            ObjectNode answer = object();
-            answer.set("clusters", found);
-            answer.set("failures", failures);
-            return answer;
+                return c == null ? null : describe(state, c);
+            });
         };
     }
 
@@ -476,9 +466,9 @@ public final class ControlPlane {
             if (total.cpu() < 0 || total.cpu() > 1_048_576) {
                 throw new FieldException("totalResources.cpu", "totalResources.cpu must be between 0 and 1048576");
             }
-            if (total.memory() < ContainerMinimum.MEMORY || total.memory() > 1 << 30) {
+            if (total.memory() < MIN_NODE_MEMORY_MIB || total.memory() > 1 << 30) {
                 throw new FieldException("totalResources.memory", "totalResources.memory (MiB) must be at least "
-                        + ContainerMinimum.MEMORY);
+                        + MIN_NODE_MEMORY_MIB);
             }
             List<String> ports = new ArrayList<>();
             for (int i = 0; i < total.ports().size(); i++) {
@@ -609,21 +599,10 @@ public final class ControlPlane {
     private StateMachine.Command<ObjectNode> describeContainerInstances(Requests.DescribeContainerInstances r) {
         return (state, changes) -> {
             Cluster cluster = cluster(state, "cluster", r.cluster());
-            List<String> ids = ids("containerInstances", r.containerInstances());
-            ArrayNode found = array();
-            ArrayNode failures = array();
-            for (String id : ids) {
+            return describedOrMissing("containerInstances", ids("containerInstances", r.containerInstances()), id -> {
                 Node n = state.node(id);
-                if (n == null || !n.cluster().equals(cluster.clusterName())) {
-                    failures.add(object().put("arn", id).put("reason", "MISSING"));
-                } else {
-                    found.add(describe(state, n));
-                }
-            }
-            ObjectNode answer = object();
-            answer.set("containerInstances", found);
-            answer.set("failures", failures);
-            return answer;
+                return n == null || !n.cluster().equals(cluster.clusterName()) ? null : describe(state, n);
+            });
         };
     }
 
@@ -831,21 +810,10 @@ public final class ControlPlane {
     private StateMachine.Command<ObjectNode> describeTasks(Requests.DescribeTasks r) {
         return (state, changes) -> {
             Cluster cluster = cluster(state, "cluster", r.cluster());
-            List<String> ids = ids("tasks", r.tasks());
-            ArrayNode found = array();
-            ArrayNode failures = array();
-            for (String id : ids) {
+            return describedOrMissing("tasks", ids("tasks", r.tasks()), id -> {
                 Task t = state.task(id);
-                if (t == null || !t.cluster.equals(cluster.clusterName())) {
-                    failures.add(object().put("arn", id).put("reason", "MISSING"));
-                } else {
-                    found.add(DeployJson.MAPPER.valueToTree(t));
-                }
-            }
-            ObjectNode answer = object();
-            answer.set("tasks", found);
-            answer.set("failures", failures);
-            return answer;
+                return t == null || !t.cluster.equals(cluster.clusterName()) ? null : DeployJson.MAPPER.valueToTree(t);
+            });
         };
     }
 
@@ -1257,6 +1225,27 @@ public final class ControlPlane {
         return s.length() > 80 ? s.substring(0, 80) + "…" : s;
     }
 
+    /**
+     * ECS's answer to a Describe action: {@code {field: [described…], failures: [{arn, reason: MISSING}…]}}.
+     * {@code describe} answers null for an id that is missing (or belongs to another cluster).
+     */
+    static ObjectNode describedOrMissing(String field, List<String> ids, Function<String, ObjectNode> describe) {
+        ArrayNode found = array();
+        ArrayNode failures = array();
+        for (String id : ids) {
+            ObjectNode d = describe.apply(id);
+            if (d == null) {
+                failures.add(object().put("arn", id).put("reason", "MISSING"));
+            } else {
+                found.add(d);
+            }
+        }
+        ObjectNode answer = object();
+        answer.set(field, found);
+        answer.set("failures", failures);
+        return answer;
+    }
+
     private static ObjectNode object() {
         return DeployJson.MAPPER.createObjectNode();
     }
@@ -1272,10 +1261,8 @@ public final class ControlPlane {
         return answer;
     }
 
-    /** The smallest node that can register. */
-    private static final class ContainerMinimum {
-        static final int MEMORY = 64;
-    }
+    /** The smallest node that can register, in MiB. */
+    private static final int MIN_NODE_MEMORY_MIB = 64;
 
     /** Required-field checks for values outside the model's factories. */
     static final class Check {

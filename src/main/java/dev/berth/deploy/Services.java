@@ -161,21 +161,10 @@ final class Services {
 
     ObjectNode describeAll(ControlPlaneState state, Requests.DescribeServices r) {
         Cluster cluster = ControlPlane.cluster(state, "cluster", r.cluster());
-        List<String> names = ControlPlane.ids("services", r.services());
-        ArrayNode found = DeployJson.MAPPER.createArrayNode();
-        ArrayNode failures = DeployJson.MAPPER.createArrayNode();
-        for (String n : names) {
+        return ControlPlane.describedOrMissing("services", ControlPlane.ids("services", r.services()), n -> {
             Service s = state.service(cluster.clusterName(), n);
-            if (s == null) {
-                failures.add(DeployJson.MAPPER.createObjectNode().put("arn", n).put("reason", "MISSING"));
-            } else {
-                found.add(describe(state, s));
-            }
-        }
-        ObjectNode answer = DeployJson.MAPPER.createObjectNode();
-        answer.set("services", found);
-        answer.set("failures", failures);
-        return answer;
+            return s == null ? null : describe(state, s);
+        });
     }
 
     ObjectNode list(ControlPlaneState state, Requests.ListServices r) {
