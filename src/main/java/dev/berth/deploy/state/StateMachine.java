@@ -61,19 +61,22 @@ public final class StateMachine {
         this.state = state;
     }
 
-    /** Loads the state (creating the default cluster on first start) and returns the machine. */
+    /**
+     * Loads the state (creating the default cluster on first start) and returns the machine. Its
+     * context is a worker context of its own (a worker verticle's: one command at a time, in order):
+     * commands can take milliseconds at scale (placing a hundred tasks among thousands), which must
+     * not hold up an event loop that serves registry requests.
+     */
     public static Future<StateMachine> start(Vertx vertx, Database database, Clock clock) {
-        // A context of its own (created off any Vert.x thread): commands never share a loop with requests' state.
-        Context context = vertx.getOrCreateContext();
         Promise<StateMachine> started = Promise.promise();
-        context.runOnContext(v -> database.transaction(c -> ControlPlaneState.load(c, clock.instant()))
-                .onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        started.complete(new StateMachine(database, clock, context, ar.result()));
-                    } else {
-                        started.fail(ar.cause());
-                    }
-                }));
+        vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+            @Override
+            public Future<?> start() {
+                return database.transaction(c -> ControlPlaneState.load(c, clock.instant()))
+                        .onSuccess(state -> started.complete(new StateMachine(database, clock, context, state)));
+            }
+        }, new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER))
+                .onFailure(started::tryFail);
         return started.future();
     }
 
