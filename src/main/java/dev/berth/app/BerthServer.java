@@ -25,6 +25,8 @@ import dev.berth.storage.StorageDriver;
 import dev.berth.storage.ValidatingStorageDriver;
 import dev.berth.storage.filesystem.FilesystemDriver;
 import dev.berth.storage.inmemory.InMemoryDriver;
+import dev.berth.storage.s3.S3Driver;
+import dev.berth.storage.s3.S3Options;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -39,7 +41,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.security.SecureRandom;
@@ -114,8 +118,10 @@ public final class BerthServer implements AutoCloseable {
             throw e;
         }
         WorkerPool pool = new WorkerPool(vertx, "berth-storage", STORAGE_WORKERS);
+        // Other replicas may change tags and links on shared storage: those entries expire.
+        Duration mutableTtl = config.storage().driver().equals("s3") ? config.storage().s3().metadataTtl() : null;
         RegistryCaches caches = new RegistryCaches(config.registry().cache().entries(),
-                config.registry().cache().manifestBytes().bytes());
+                config.registry().cache().manifestBytes().bytes(), mutableTtl);
         RegistryStore store = RegistryStore.create(driver, pool, caches);
 
         ListenAddress listen = ListenAddress.parse(config.http().listen());
@@ -126,8 +132,16 @@ public final class BerthServer implements AutoCloseable {
         try {
             List<Migration> migrations = new ArrayList<>(NotifySchema.MIGRATIONS);
             migrations.addAll(ControlPlaneSchema.MIGRATIONS);
-            database = Database.open(vertx, databaseLocation(config), config.storage().filesystem().fsync(), migrations);
-        } catch (SQLException e) {
+            String location = databaseLocation(config);
+            if (!location.equals(":memory:")) {
+                // With blobs elsewhere (S3), nothing else has made the data directory yet.
+                Path parent = Path.of(location).toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+            }
+            database = Database.open(vertx, location, config.storage().filesystem().fsync(), migrations);
+        } catch (SQLException | IOException e) {
             driver.close();
             vertx.close();
             throw new IOException("cannot open the state database " + databaseLocation(config) + ": " + e.getMessage(), e);
@@ -184,7 +198,7 @@ public final class BerthServer implements AutoCloseable {
         }
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
-                            v -> routes(v, config, store, notifications, controlPlane, gateway),
+                            v -> routes(v, config, driver, store, notifications, controlPlane, gateway),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -202,14 +216,14 @@ public final class BerthServer implements AutoCloseable {
     }
 
     /** Every HTTP route: the registry under /v2/, the operator API under /api/. */
-    private static Router routes(Vertx vertx, BerthConfig config, RegistryStore store, NotificationService notifications,
+    private static Router routes(Vertx vertx, BerthConfig config, StorageDriver driver, RegistryStore store, NotificationService notifications,
                                  ControlPlane controlPlane, AgentGateway gateway) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
         }
         RegistryRoutes.mount(router, store, config.registry(), notifications);
-        ApiRoutes.mount(router, notifications);
+        ApiRoutes.mount(router, notifications, driver);
         ControlPlaneRoutes.mount(router, controlPlane, config.deploy().hookSecret());
         gateway.mount(router);
         Handler<RoutingContext> registryUnmatched = RegistryRoutes.unmatched();
@@ -248,6 +262,13 @@ public final class BerthServer implements AutoCloseable {
         return switch (config.storage().driver()) {
             case "filesystem" -> new FilesystemDriver(Path.of(config.storage().root()), config.storage().filesystem().fsync());
             case "inmemory" -> new InMemoryDriver();
+            case "s3" -> {
+                BerthConfig.S3Config s3 = config.storage().s3();
+                yield S3Driver.create(new S3Options(s3.bucket(), s3.region(),
+                        s3.endpoint().isEmpty() ? null : URI.create(s3.endpoint()), s3.pathStyle(), s3.prefix(),
+                        s3.accessKey(), s3.secretKey(), (int) s3.partSize().bytes(), s3.maxConcurrency(), s3.redirect(),
+                        s3.presignTtl()));
+            }
             default -> throw new IllegalArgumentException("unknown storage driver " + config.storage().driver());
         };
     }
@@ -301,6 +322,11 @@ public final class BerthServer implements AutoCloseable {
     /** The embedded agent, or null. */
     public Agent embeddedAgent() {
         return embeddedAgent;
+    }
+
+    /** The storage driver (with its request counts). */
+    public StorageDriver storageDriver() {
+        return driver;
     }
 
     public AgentGateway agentGateway() {

@@ -14,7 +14,7 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
-        storage = storage == null ? new StorageConfig(null, null, null, null) : storage;
+        storage = storage == null ? new StorageConfig(null, null, null, null, null) : storage;
         state = state == null ? new StateConfig(null) : state;
         registry = registry == null ? new RegistryConfig(null, null, null) : registry;
         notifications = notifications == null ? new NotificationsConfig(null, null) : notifications;
@@ -130,12 +130,45 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
     }
 
     /** Where data lives. {@code root} is Berth's data directory whatever the blob driver. */
-    public record StorageConfig(String driver, String root, FilesystemConfig filesystem, UploadsConfig uploads) {
+    public record StorageConfig(String driver, String root, FilesystemConfig filesystem, S3Config s3,
+                                UploadsConfig uploads) {
         public StorageConfig {
             driver = driver == null ? "filesystem" : driver;
             root = root == null ? "storage" : root;
             filesystem = filesystem == null ? new FilesystemConfig(null) : filesystem;
+            s3 = s3 == null ? new S3Config(null, null, null, null, null, null, null, null, null, null, null, null) : s3;
             uploads = uploads == null ? new UploadsConfig(null, null) : uploads;
+        }
+
+        public StorageConfig(String driver, String root, FilesystemConfig filesystem, UploadsConfig uploads) {
+            this(driver, root, filesystem, null, uploads);
+        }
+    }
+
+    /**
+     * The S3 driver: the bucket and how to reach it ({@code endpoint} for S3-compatible stores, empty
+     * for AWS), a key {@code prefix}, static credentials (empty: the AWS default provider chain),
+     * {@code partSize} (the memory one upload holds), {@code maxConcurrency} (connections to the
+     * store), {@code redirect} (blob GETs answered with a 307 to a presigned URL valid for
+     * {@code presignTtl}), and {@code metadataTtl}: how long tags and repository links are cached,
+     * since other replicas on the same bucket may change them.
+     */
+    public record S3Config(String bucket, String region, String endpoint, Boolean pathStyle, String prefix,
+                           String accessKey, String secretKey, DataSize partSize, Integer maxConcurrency,
+                           Boolean redirect, Duration presignTtl, Duration metadataTtl) {
+        public S3Config {
+            bucket = bucket == null ? "" : bucket;
+            region = region == null ? "us-east-1" : region;
+            endpoint = endpoint == null ? "" : endpoint;
+            pathStyle = pathStyle == null ? Boolean.FALSE : pathStyle;
+            prefix = prefix == null ? "" : prefix;
+            accessKey = accessKey == null ? "" : accessKey;
+            secretKey = secretKey == null ? "" : secretKey;
+            partSize = partSize == null ? DataSize.ofMebibytes(10) : partSize;
+            maxConcurrency = maxConcurrency == null ? 64 : maxConcurrency;
+            redirect = redirect == null ? Boolean.TRUE : redirect;
+            presignTtl = presignTtl == null ? Duration.ofMinutes(20) : presignTtl;
+            metadataTtl = metadataTtl == null ? Duration.ofSeconds(5) : metadataTtl;
         }
     }
 

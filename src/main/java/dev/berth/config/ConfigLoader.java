@@ -42,7 +42,7 @@ import java.util.stream.Collectors;
 public final class ConfigLoader {
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error", "off");
-    private static final Set<String> DRIVERS = Set.of("filesystem", "inmemory");
+    private static final Set<String> DRIVERS = Set.of("filesystem", "inmemory", "s3");
 
     private final ObjectMapper mapper;
 
@@ -229,6 +229,9 @@ public final class ConfigLoader {
         if (c.storage().root().isBlank()) {
             throw new ConfigException("storage.root: must name a directory");
         }
+        if (c.storage().driver().equals("s3")) {
+            validateS3(c.storage().s3());
+        }
         positive("storage.uploads.purgeAfter", c.storage().uploads().purgeAfter());
         positive("storage.uploads.purgeInterval", c.storage().uploads().purgeInterval());
         if (c.registry().maxManifestSize().bytes() < 1024) {
@@ -251,6 +254,49 @@ public final class ConfigLoader {
         }
         if (!LOG_FORMATS.contains(c.log().format().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.format: expected text or json");
+        }
+    }
+
+    private static void validateS3(BerthConfig.S3Config s3) {
+        // Bucket names: 3 to 63 lower-case letters, digits, '.' and '-' (what S3 and its clones accept).
+        if (!s3.bucket().matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+            throw new ConfigException("storage.s3.bucket: required with storage.driver s3; 3 to 63 lower-case letters,"
+                    + " digits, '.' or '-' (got '" + s3.bucket() + "')");
+        }
+        if (s3.region().isBlank()) {
+            throw new ConfigException("storage.s3.region: must not be empty");
+        }
+        if (!s3.endpoint().isEmpty()) {
+            try {
+                URI uri = new URI(s3.endpoint());
+                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+                if (!(scheme.equals("http") || scheme.equals("https")) || uri.getRawAuthority() == null) {
+                    throw new URISyntaxException(s3.endpoint(), "expected an absolute http:// or https:// URL");
+                }
+            } catch (URISyntaxException e) {
+                throw new ConfigException("storage.s3.endpoint: not an absolute http(s) URL: '" + s3.endpoint() + "'");
+            }
+        }
+        if (!s3.prefix().isEmpty() && !s3.prefix().matches("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+/?")) {
+            throw new ConfigException("storage.s3.prefix: '/'-separated segments of letters, digits, '.', '_' or '-'");
+        }
+        if (s3.accessKey().isEmpty() != s3.secretKey().isEmpty()) {
+            throw new ConfigException("storage.s3." + (s3.accessKey().isEmpty() ? "accessKey" : "secretKey")
+                    + ": accessKey and secretKey go together (leave both empty for the AWS default credentials)");
+        }
+        long part = s3.partSize().bytes();
+        if (part < 5L * 1024 * 1024 || part > 1024L * 1024 * 1024) {
+            throw new ConfigException("storage.s3.partSize: must be between 5MiB (the S3 minimum) and 1GiB");
+        }
+        if (s3.maxConcurrency() < 1 || s3.maxConcurrency() > 1024) {
+            throw new ConfigException("storage.s3.maxConcurrency: must be between 1 and 1024");
+        }
+        positive("storage.s3.presignTtl", s3.presignTtl());
+        if (s3.presignTtl().compareTo(java.time.Duration.ofDays(7)) > 0) {
+            throw new ConfigException("storage.s3.presignTtl: at most 7d (the longest S3 signs for)");
+        }
+        if (s3.metadataTtl().isNegative()) {
+            throw new ConfigException("storage.s3.metadataTtl: must not be negative");
         }
     }
 

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -110,6 +112,20 @@ public interface StorageDriver extends AutoCloseable {
      */
     default Optional<Path> localFile(String key) {
         return Optional.empty();
+    }
+
+    /**
+     * Removes what unfinished writers abandoned before {@code cutoff} where no upload session owns it
+     * any more and no key shows it (S3: multipart uploads and tails a crash left); how many were
+     * removed. Drivers whose uncommitted content lives at its key have nothing to do.
+     */
+    default int purgeAbandonedWrites(Instant cutoff) throws IOException {
+        return 0;
+    }
+
+    /** Requests made to the backing store since the driver opened, by operation; empty when local. */
+    default Map<String, Long> requestCounts() {
+        return Map.of();
     }
 
     @Override

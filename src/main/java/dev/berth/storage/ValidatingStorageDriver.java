@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -125,6 +127,16 @@ public final class ValidatingStorageDriver implements StorageDriver {
     }
 
     @Override
+    public int purgeAbandonedWrites(Instant cutoff) throws IOException {
+        return call("purgeAbandonedWrites", "", () -> delegate.purgeAbandonedWrites(cutoff));
+    }
+
+    @Override
+    public Map<String, Long> requestCounts() {
+        return delegate.requestCounts();
+    }
+
+    @Override
     public void close() throws IOException {
         delegate.close();
     }
@@ -139,6 +151,8 @@ public final class ValidatingStorageDriver implements StorageDriver {
             return call.run();
         } catch (PathNotFoundException e) {
             throw e.getMessage().startsWith(name() + ":") ? e : new PathNotFoundException(e.key(), name());
+        } catch (StorageUnavailableException e) {
+            throw e;
         } catch (IOException e) {
             String message = e.getMessage();
             if (message != null && message.startsWith(name() + ":")) {

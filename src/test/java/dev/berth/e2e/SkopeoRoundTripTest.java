@@ -41,9 +41,18 @@ class SkopeoRoundTripTest {
     private TestRegistry registry;
 
     @BeforeEach
-    void startRegistry() throws IOException {
+    void startRegistry() throws Exception {
         RequiredTools.skopeo();
-        registry = TestRegistry.start(tmp.resolve("storage"));
+        registry = newRegistry(tmp.resolve("storage"));
+    }
+
+    TestRegistry registry() {
+        return registry;
+    }
+
+    /** The registry under test; subclasses run the same round trips on other storage. */
+    TestRegistry newRegistry(Path storage) throws Exception {
+        return TestRegistry.start(storage);
     }
 
     @AfterEach

@@ -91,8 +91,11 @@ final class BlobHandler {
             return;
         }
         blobs.redirectUrl(blob.digest(), "GET").onSuccess(url -> {
-            if (url.isPresent() && range == null) {
-                response.setStatusCode(307).putHeader(HttpHeaders.LOCATION, url.get().toString()).end();
+            if (url.isPresent()) {
+                // The store serves the bytes, ranges included: clients repeat their Range header there.
+                response.headers().remove(HttpHeaders.CONTENT_RANGE);
+                response.setStatusCode(307).putHeader(HttpHeaders.LOCATION, url.get().toString())
+                        .putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
             } else {
                 response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
                 blobs.open(blob.digest(), offset, length).onSuccess(reader -> {

@@ -6,6 +6,7 @@ import dev.berth.manifest.ManifestInvalidException;
 import dev.berth.registry.store.DigestMismatchException;
 import dev.berth.registry.store.ManifestBlobUnknownException;
 import dev.berth.registry.store.UploadUnknownException;
+import dev.berth.storage.StorageUnavailableException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpClosedException;
@@ -137,6 +138,12 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
                         ErrorCode.MANIFEST_BLOB_UNKNOWN.message(), Map.of("digest", d.toString())));
             }
             return new RegistryException(errors);
+        }
+        if (t instanceof StorageUnavailableException) {
+            LOG.atWarn().addKeyValue("method", ctx.request().method().name()).addKeyValue("path", ctx.request().path())
+                    .addKeyValue("error", t.getMessage()).log("storage unavailable");
+            return new RegistryException(ErrorCode.UNAVAILABLE, "storage unavailable, try again later")
+                    .header(HttpHeaders.RETRY_AFTER.toString(), "5");
         }
         if (t instanceof HttpClosedException || ctx.response().closed()) {
             // The client went away mid-request; the access log already records it as aborted.

@@ -22,6 +22,8 @@ public final class BlobUpload {
     private volatile boolean removed;
     private final MessageDigest sha256;
     private volatile long size;
+    /** False when the running sha256 does not cover the stored data (see {@link UploadStore}). */
+    private volatile boolean hashCurrent = true;
 
     BlobUpload(RepositoryName repository, UploadId id, Instant startedAt, MessageDigest sha256, long size) {
         this.repository = repository;
@@ -76,5 +78,13 @@ public final class BlobUpload {
 
     void setSize(long size) {
         this.size = size;
+    }
+
+    boolean hashCurrent() {
+        return hashCurrent;
+    }
+
+    void setHashCurrent(boolean current) {
+        this.hashCurrent = current;
     }
 }

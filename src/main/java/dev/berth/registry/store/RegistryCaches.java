@@ -7,13 +7,16 @@ import dev.berth.registry.RepositoryName;
 import dev.berth.registry.Tag;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
  * Bounded in-memory caches of registry metadata, so that hot reads (manifest by tag, blob HEAD)
  * never touch storage. Only positive answers are cached. Content-addressed entries are immutable;
  * the mutable ones (tags, links) are invalidated by this process after every write it makes, which
- * is exact while one process owns the store.
+ * is exact while one process owns the store. When several do (replicas on one S3 bucket), the
+ * mutable caches also expire a while after loading, which bounds how stale another replica's
+ * change can look.
  *
  * <p>Write protocol: write storage first, then invalidate. A load that raced with the write is
  * either finished before the invalidation (and removed by it) or starts after the write.
@@ -39,14 +42,27 @@ public final class RegistryCaches {
     final Cache<Digest, StoredManifest> manifests;
 
     public RegistryCaches(long entries, long manifestBytes) {
-        this.linkedBlobs = Caffeine.newBuilder().maximumSize(entries).build();
+        this(entries, manifestBytes, null);
+    }
+
+    /**
+     * @param mutableTtl how long tags and links stay cached, for storage that other processes change
+     *                   too (replicas on one bucket); null keeps them until this process changes them
+     */
+    public RegistryCaches(long entries, long manifestBytes, Duration mutableTtl) {
+        this.linkedBlobs = mutable(entries, mutableTtl);
         this.blobSizes = Caffeine.newBuilder().maximumSize(entries).build();
-        this.revisions = Caffeine.newBuilder().maximumSize(entries).build();
-        this.tags = Caffeine.newBuilder().maximumSize(entries).build();
+        this.revisions = mutable(entries, mutableTtl);
+        this.tags = mutable(entries, mutableTtl);
         this.manifests = Caffeine.newBuilder()
                 .maximumWeight(manifestBytes)
                 .weigher((Digest d, StoredManifest m) -> m.bytes().length + 256)
                 .build();
+    }
+
+    private static <K, V> Cache<K, V> mutable(long entries, Duration ttl) {
+        Caffeine<Object, Object> b = Caffeine.newBuilder().maximumSize(entries);
+        return (ttl == null ? b : b.expireAfterWrite(ttl)).build();
     }
 
     /** A blocking load that may fail with an I/O error. */

@@ -123,7 +123,12 @@ public final class UploadStore {
         return size;
     }
 
-    /** Blocking: rebuilds the hashing state and size from the data in storage. */
+    /**
+     * Blocking: rebuilds the hashing state and size from the data in storage. A driver that cannot
+     * read back uncommitted data (S3 keeps it in an open multipart upload) still knows its size:
+     * the session then goes on with its running hash marked stale, and completion hashes the
+     * committed data instead.
+     */
     private void resync(BlobUpload upload) throws IOException, UploadUnknownException {
         String key = StorageLayout.uploadData(upload.repository(), upload.id());
         MessageDigest md = upload.sha256();
@@ -133,11 +138,15 @@ public final class UploadStore {
         try (StorageWriter w = driver.writer(key, true)) {
             stored = w.size();
         }
-        if (stored != size) {
-            // The driver does not let us read back uncommitted data: the session cannot be resumed.
-            throw new UploadUnknownException("upload " + upload.id() + " cannot be resumed by this storage driver");
+        if (stored == size) {
+            upload.setHashCurrent(true);
+        } else if (size == 0) {
+            upload.setHashCurrent(false);
+        } else {
+            throw new UploadUnknownException("upload " + upload.id() + " cannot be resumed: " + size
+                    + " bytes readable, " + stored + " stored");
         }
-        upload.setSize(size);
+        upload.setSize(stored);
     }
 
     /**
@@ -195,7 +204,7 @@ public final class UploadStore {
                     w.commit();
                 }
             }
-            Digest actual = expected.algorithm() == DigestAlgorithm.SHA256
+            Digest actual = expected.algorithm() == DigestAlgorithm.SHA256 && upload.hashCurrent()
                     ? Digest.fromRaw(DigestAlgorithm.SHA256, ((MessageDigest) upload.sha256().clone()).digest())
                     : hash(key, expected.algorithm());
             if (!actual.equals(expected)) {
@@ -239,8 +248,9 @@ public final class UploadStore {
     }
 
     /**
-     * Removes sessions started before {@code cutoff} that no request is working on. Returns how
-     * many were removed. Runs on the worker pool.
+     * Removes sessions started before {@code cutoff} that no request is working on, then whatever
+     * unfinished writes the driver holds for sessions that are gone (S3 multipart uploads). Returns
+     * how many sessions were removed. Runs on the worker pool.
      */
     public Future<Integer> purge(Instant cutoff) {
         return pool.call(() -> {
@@ -248,7 +258,7 @@ public final class UploadStore {
             try {
                 driver.walk(StorageLayout.REPOSITORIES, entry -> visitForPurge(entry, cutoff, stale));
             } catch (PathNotFoundException e) {
-                return 0;
+                // no repository yet
             }
             int removed = 0;
             for (StaleUpload s : stale) {
@@ -268,6 +278,10 @@ public final class UploadStore {
                 }
                 remove(session);
                 removed++;
+            }
+            int abandoned = driver.purgeAbandonedWrites(cutoff);
+            if (abandoned > 0) {
+                LOG.atInfo().addKeyValue("removed", abandoned).log("purged abandoned storage writes");
             }
             return removed;
         });

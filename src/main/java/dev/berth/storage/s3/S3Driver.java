@@ -3,6 +3,7 @@ package dev.berth.storage.s3;
 import dev.berth.storage.FileInfo;
 import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
+import dev.berth.storage.StorageUnavailableException;
 import dev.berth.storage.StorageWriter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -12,9 +13,24 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -39,19 +55,27 @@ public final class S3Driver implements StorageDriver {
     public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
     /** Below the prefix, reserved for the driver's own objects (upload tails); never listed. */
     static final String RESERVED = ".berth";
-    private static final Duration PRESIGN_FOR = Duration.ofMinutes(20);
+    private static final Duration DEFAULT_PRESIGN_TTL = Duration.ofMinutes(20);
 
     private final S3Client s3;
     private final S3Presigner presigner;
     private final String bucket;
     private final String prefix;
     private final int partSize;
+    private final Duration presignTtl;
+    private final RequestCounter counter;
 
     /**
+     * @param presigner signs redirect URLs, or null to never redirect
      * @param prefix key prefix inside the bucket ("" or ending with {@code /})
      * @param partSize bytes per multipart part, at least {@link #MIN_PART_SIZE}
      */
     public S3Driver(S3Client s3, S3Presigner presigner, String bucket, String prefix, int partSize) {
+        this(s3, presigner, bucket, prefix, partSize, DEFAULT_PRESIGN_TTL, null);
+    }
+
+    private S3Driver(S3Client s3, S3Presigner presigner, String bucket, String prefix, int partSize, Duration presignTtl,
+                     RequestCounter counter) {
         if (partSize < MIN_PART_SIZE) {
             throw new IllegalArgumentException("partSize must be at least 5 MiB");
         }
@@ -60,6 +84,51 @@ public final class S3Driver implements StorageDriver {
         this.bucket = bucket;
         this.prefix = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
         this.partSize = partSize;
+        this.presignTtl = presignTtl;
+        this.counter = counter;
+    }
+
+    /**
+     * A driver with its own client: static credentials or the AWS default chain, a connection pool of
+     * {@code maxConcurrency}, the SDK's standard retries (throttling, 5xx, timeouts and connection
+     * errors, with backoff), and a counter of the requests it makes.
+     */
+    public static S3Driver create(S3Options o) {
+        AwsCredentialsProvider credentials = o.accessKey().isEmpty()
+                ? DefaultCredentialsProvider.builder().build()
+                : StaticCredentialsProvider.create(AwsBasicCredentials.create(o.accessKey(), o.secretKey()));
+        S3Configuration service = S3Configuration.builder().pathStyleAccessEnabled(o.pathStyle()).build();
+        RequestCounter counter = new RequestCounter();
+        S3ClientBuilder builder = S3Client.builder()
+                .region(Region.of(o.region()))
+                .credentialsProvider(credentials)
+                .serviceConfiguration(service)
+                .httpClient(ApacheHttpClient.builder()
+                        .maxConnections(o.maxConcurrency())
+                        .connectionTimeout(Duration.ofSeconds(5))
+                        .connectionAcquisitionTimeout(Duration.ofSeconds(60))
+                        .socketTimeout(Duration.ofSeconds(30))
+                        .build())
+                .overrideConfiguration(c -> c.addExecutionInterceptor(counter)
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy()));
+        S3Presigner.Builder presigner = S3Presigner.builder()
+                .region(Region.of(o.region()))
+                .credentialsProvider(credentials)
+                .serviceConfiguration(service);
+        if (o.endpoint() != null) {
+            // S3-compatible stores do not all know the SDK's newer default checksums.
+            builder.endpointOverride(o.endpoint())
+                    .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                    .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+            presigner.endpointOverride(o.endpoint());
+        }
+        return new S3Driver(builder.build(), o.redirect() ? presigner.build() : null, o.bucket(), o.prefix(),
+                o.partSize(), o.presignTtl(), counter);
+    }
+
+    @Override
+    public Map<String, Long> requestCounts() {
+        return counter == null ? Map.of() : counter.snapshot();
     }
 
     @Override
@@ -87,8 +156,15 @@ public final class S3Driver implements StorageDriver {
         return partSize;
     }
 
+    /**
+     * The exception a failed SDK call becomes: {@link StorageUnavailableException} when the store did
+     * not answer or was overloaded or failing (after the SDK's retries), else a plain I/O error.
+     */
     static IOException io(String what, SdkException e) {
-        return new IOException("s3: " + what + ": " + e.getMessage(), e);
+        String message = "s3: " + what + ": " + e.getMessage();
+        boolean unavailable = e instanceof S3Exception s ? s.statusCode() >= 500 || s.statusCode() == 429
+                : e instanceof SdkClientException || e.retryable();
+        return unavailable ? new StorageUnavailableException(message, e) : new IOException(message, e);
     }
 
     static boolean notFound(SdkException e) {
@@ -124,16 +200,15 @@ public final class S3Driver implements StorageDriver {
         }
         try {
             if (offset > 0) {
-                long size = head(key).contentLength();
-                if (offset >= size) {
-                    return new ByteArrayInputStream(new byte[0]);
-                }
                 return s3.getObject(r -> r.bucket(bucket).key(full(key)).range("bytes=" + offset + "-"));
             }
             return s3.getObject(r -> r.bucket(bucket).key(full(key)));
         } catch (SdkException e) {
             if (notFound(e)) {
                 throw new PathNotFoundException(key);
+            }
+            if (e instanceof S3Exception s && s.statusCode() == 416) {
+                return new ByteArrayInputStream(new byte[0]); // at or past the end
             }
             throw io("read " + key, e);
         }
@@ -252,26 +327,118 @@ public final class S3Driver implements StorageDriver {
                     throw e;
                 }
             }
-            String dir = full(key) + "/";
-            boolean any = false;
-            String token = null;
-            do {
-                String t = token;
-                ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
-                        .continuationToken(t).build());
-                List<ObjectIdentifier> ids = page.contents().stream()
-                        .map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
-                if (!ids.isEmpty()) {
-                    any = true;
-                    deleteAll(ids);
-                }
-                token = page.isTruncated() ? page.nextContinuationToken() : null;
-            } while (token != null);
+            boolean any = deleteBelow(full(key) + "/");
+            // Unfinished writers below the directory go with it: their multipart uploads and tails.
+            for (MultipartUpload u : uploadsBelow(full(key) + "/")) {
+                abort(u);
+            }
+            deleteBelow(tailKey(key) + "/");
             if (!any) {
                 throw new PathNotFoundException(key);
             }
         } catch (SdkException e) {
             throw io("delete " + key, e);
+        }
+    }
+
+    /** Deletes every object whose key starts with {@code fullPrefix}; false when there was none. */
+    private boolean deleteBelow(String fullPrefix) {
+        boolean any = false;
+        String token = null;
+        do {
+            String t = token;
+            ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(fullPrefix)
+                    .continuationToken(t).build());
+            List<ObjectIdentifier> ids = page.contents().stream()
+                    .map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
+            if (!ids.isEmpty()) {
+                any = true;
+                deleteAll(ids);
+            }
+            token = page.isTruncated() ? page.nextContinuationToken() : null;
+        } while (token != null);
+        return any;
+    }
+
+    /** Open multipart uploads whose key starts with {@code fullPrefix}. */
+    List<MultipartUpload> uploadsBelow(String fullPrefix) {
+        List<MultipartUpload> all = new ArrayList<>();
+        String keyMarker = null;
+        String idMarker = null;
+        while (true) {
+            String k = keyMarker;
+            String i = idMarker;
+            ListMultipartUploadsResponse page = s3.listMultipartUploads(r -> r.bucket(bucket).prefix(fullPrefix)
+                    .keyMarker(k).uploadIdMarker(i));
+            all.addAll(page.uploads());
+            if (!Boolean.TRUE.equals(page.isTruncated())) {
+                return all;
+            }
+            keyMarker = page.nextKeyMarker();
+            idMarker = page.nextUploadIdMarker();
+        }
+    }
+
+    void abort(MultipartUpload u) {
+        try {
+            s3.abortMultipartUpload(r -> r.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
+        } catch (SdkException e) {
+            if (!notFound(e)) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Aborts multipart uploads started before {@code cutoff} and deletes upload tails last written
+     * before it, unless they belong to an upload session that still exists (one with a
+     * {@code startedat} next to its {@code data}): crashes and lost sessions leave those behind, and
+     * S3 bills for them until they go.
+     */
+    @Override
+    public int purgeAbandonedWrites(Instant cutoff) throws IOException {
+        int removed = 0;
+        try {
+            for (MultipartUpload u : uploadsBelow(prefix)) {
+                if (u.initiated().isBefore(cutoff) && !isReserved(u.key()) && !sessionExists(u.key().substring(prefix.length()))) {
+                    abort(u);
+                    removed++;
+                }
+            }
+            String tails = prefix + RESERVED + "/tails/";
+            String token = null;
+            do {
+                String t = token;
+                ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(tails)
+                        .continuationToken(t).build());
+                for (S3Object o : page.contents()) {
+                    if (o.lastModified().isBefore(cutoff) && !sessionExists(o.key().substring(tails.length()))) {
+                        s3.deleteObject(r -> r.bucket(bucket).key(o.key()));
+                        removed++;
+                    }
+                }
+                token = page.isTruncated() ? page.nextContinuationToken() : null;
+            } while (token != null);
+        } catch (SdkException e) {
+            throw io("purge abandoned writes", e);
+        }
+        return removed;
+    }
+
+    /** Whether {@code key} is the data of a live upload session: a {@code startedat} object beside it. */
+    private boolean sessionExists(String key) {
+        if (!key.endsWith("/data")) {
+            return false;
+        }
+        String startedAt = full(key.substring(0, key.length() - "data".length()) + "startedat");
+        try {
+            s3.headObject(r -> r.bucket(bucket).key(startedAt));
+            return true;
+        } catch (SdkException e) {
+            if (notFound(e)) {
+                return false;
+            }
+            throw e;
         }
     }
 
@@ -302,10 +469,10 @@ public final class S3Driver implements StorageDriver {
         }
         try {
             if ("HEAD".equals(method)) {
-                return Optional.of(presigner.presignHeadObject(r -> r.signatureDuration(PRESIGN_FOR)
+                return Optional.of(presigner.presignHeadObject(r -> r.signatureDuration(presignTtl)
                         .headObjectRequest(h -> h.bucket(bucket).key(full(key)))).url().toURI());
             }
-            return Optional.of(presigner.presignGetObject(r -> r.signatureDuration(PRESIGN_FOR)
+            return Optional.of(presigner.presignGetObject(r -> r.signatureDuration(presignTtl)
                     .getObjectRequest(g -> g.bucket(bucket).key(full(key)))).url().toURI());
         } catch (java.net.URISyntaxException e) {
             throw new IOException("s3: bad presigned URL", e);

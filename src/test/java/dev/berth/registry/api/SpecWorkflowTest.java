@@ -61,7 +61,7 @@ class SpecWorkflowTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
         registry.close();
     }
 

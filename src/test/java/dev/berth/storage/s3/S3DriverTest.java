@@ -1,6 +1,7 @@
 package dev.berth.storage.s3;
 
 import dev.berth.storage.StorageDriver;
+import dev.berth.testing.S3ProxyServer;
 import dev.berth.storage.StorageDriverContract;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;

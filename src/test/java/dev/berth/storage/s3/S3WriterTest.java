@@ -1,5 +1,6 @@
 package dev.berth.storage.s3;
 
+import dev.berth.testing.S3ProxyServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
