@@ -23,6 +23,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -277,8 +278,10 @@ public final class ConfigLoader {
                 throw new ConfigException("storage.s3.endpoint: not an absolute http(s) URL: '" + s3.endpoint() + "'");
             }
         }
-        if (!s3.prefix().isEmpty() && !s3.prefix().matches("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+/?")) {
-            throw new ConfigException("storage.s3.prefix: '/'-separated segments of letters, digits, '.', '_' or '-'");
+        if (!s3.prefix().isEmpty() && (!s3.prefix().matches("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+/?")
+                || Arrays.stream(s3.prefix().split("/")).anyMatch(seg -> seg.equals(".") || seg.equals("..")))) {
+            throw new ConfigException("storage.s3.prefix: '/'-separated segments of letters, digits, '.', '_' or '-'"
+                    + " (not '.' or '..')");
         }
         if (s3.accessKey().isEmpty() != s3.secretKey().isEmpty()) {
             throw new ConfigException("storage.s3." + (s3.accessKey().isEmpty() ? "accessKey" : "secretKey")

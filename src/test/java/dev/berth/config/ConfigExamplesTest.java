@@ -35,5 +35,10 @@ class ConfigExamplesTest {
         BerthConfig throwaway = loader.load(Path.of("config/examples/throwaway.yaml"), true, Map.of(), Map.of());
         assertEquals("inmemory", throwaway.storage().driver());
         assertTrue(!throwaway.log().requests());
+        BerthConfig s3 = loader.load(Path.of("config/examples/s3.yaml"), true, Map.of(), Map.of());
+        assertEquals("s3", s3.storage().driver());
+        assertEquals("registry-blobs", s3.storage().s3().bucket());
+        assertEquals(16L << 20, s3.storage().s3().partSize().bytes());
+        assertTrue(s3.storage().s3().pathStyle());
     }
 }

@@ -344,11 +344,47 @@ class ConfigLoaderTest {
     void unknownDriver() throws IOException {
         ConfigException e = yamlError("""
                 storage:
-                  driver: s3
+                  driver: gcs
                 """);
         assertMessageStartsWith("storage.driver: ", e);
-        assertTrue(e.getMessage().contains("s3"), e.getMessage());
+        assertTrue(e.getMessage().contains("gcs"), e.getMessage());
         assertTrue(e.getMessage().contains("filesystem"), e.getMessage());
+        assertTrue(e.getMessage().contains("s3"), e.getMessage());
+    }
+
+    @Test
+    void s3SettingsComeFromYamlAndEnvironment() {
+        BerthConfig c = loader.load(null, false, Map.of("BERTH_STORAGE_S3_SECRET_KEY", "s3cret",
+                "BERTH_STORAGE_S3_ACCESS_KEY", "AKIA"), Map.of("storage.driver", "s3", "storage.s3.bucket", "blobs",
+                "storage.s3.partSize", "32MiB", "storage.s3.endpoint", "http://minio:9000"));
+        assertEquals("blobs", c.storage().s3().bucket());
+        assertEquals("AKIA", c.storage().s3().accessKey());
+        assertEquals("s3cret", c.storage().s3().secretKey());
+        assertEquals(32L << 20, c.storage().s3().partSize().bytes());
+        assertEquals(Boolean.TRUE, c.storage().s3().redirect());
+        assertEquals(Duration.ofSeconds(5), c.storage().s3().metadataTtl());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "storage.s3.bucket|              | storage.s3.bucket: required",
+            "storage.s3.bucket| Bad_Bucket   | storage.s3.bucket: ",
+            "storage.s3.region| ' '          | storage.s3.region: ",
+            "storage.s3.endpoint| minio:9000 | storage.s3.endpoint: ",
+            "storage.s3.prefix| ../x         | storage.s3.prefix: ",
+            "storage.s3.accessKey| AKIA      | storage.s3.secretKey: ",
+            "storage.s3.secretKey| s         | storage.s3.accessKey: ",
+            "storage.s3.partSize| 1MiB       | storage.s3.partSize: ",
+            "storage.s3.partSize| 2GiB       | storage.s3.partSize: ",
+            "storage.s3.maxConcurrency| 0    | storage.s3.maxConcurrency: ",
+            "storage.s3.presignTtl| 8d       | storage.s3.presignTtl: ",
+            "storage.s3.presignTtl| 0s       | storage.s3.presignTtl: ",
+    })
+    void badS3SettingsNameTheKey(String key, String value, String message) {
+        Map<String, String> overrides = new java.util.HashMap<>(Map.of("storage.driver", "s3", "storage.s3.bucket", "blobs"));
+        overrides.put(key, value == null ? "" : value);
+        ConfigException e = assertThrows(ConfigException.class, () -> loader.load(null, false, Map.of(), overrides));
+        assertMessageStartsWith(message.trim(), e);
     }
 
     @ParameterizedTest

@@ -509,6 +509,29 @@ public interface StorageDriverContract {
     }
 
     @Test
+    default void deletingADirectoryDiscardsUncommittedWritersBelowIt() throws Exception {
+        try (StorageDriver d = driver()) {
+            d.putContent("s/startedat", bytes("now"));
+            try (StorageWriter w = d.writer("s/data", false)) {
+                w.write(ByteBuffer.wrap(bytes("unfinished")));
+            }
+            try (StorageWriter w = d.writer("s-sibling/data", false)) {
+                w.write(ByteBuffer.wrap(bytes("kept")));
+            }
+            d.delete("s");
+            try (StorageWriter w = d.writer("s/data", true)) {
+                assertEquals(0, w.size(), "a continuation after the delete starts empty");
+                w.cancel();
+            }
+            try (StorageWriter w = d.writer("s-sibling/data", true)) {
+                assertEquals(4, w.size(), "a writer beside the deleted directory is untouched");
+                w.commit();
+            }
+            assertEquals("kept", string(d.getContent("s-sibling/data")));
+        }
+    }
+
+    @Test
     default void deleteOfAbsentKeyIsNotFound() throws Exception {
         try (StorageDriver d = driver()) {
             assertNotFound("absent", () -> d.delete("absent"));
