@@ -58,6 +58,9 @@ class AgentLifecycleTest {
 
     @AfterEach
     void cleanUp() throws Exception {
+        if (vertx == null) {
+            return; // skipped: no Docker Engine
+        }
         for (Agent a : agents) {
             a.stop().otherwiseEmpty().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.config.ConfigLoader;
 import dev.berth.storage.StorageDriver;
 import dev.berth.testing.BerthProcess;
+import dev.berth.testing.FlakyS3Proxy;
 import dev.berth.testing.Fixtures;
 import dev.berth.testing.Fixtures.Image;
 import dev.berth.testing.RegistryClient;
@@ -373,6 +374,33 @@ class S3RegistryTest {
             }
             assertEquals(digest, c.pushBlob("s3/outage", blob));
             assertArrayEquals(blob, c.get("/v2/s3/outage/blobs/" + digest).body());
+        }
+    }
+
+    @Test
+    void throttlingAndServerErrorsAreRetriedByTheClient() throws Exception {
+        try (FlakyS3Proxy flaky = FlakyS3Proxy.start(s3.endpoint(), 4)) {
+            Map<String, String> config = new HashMap<>(s3.berthConfig(BUCKET, prefix()));
+            config.put("storage.s3.endpoint", flaky.endpoint().toString());
+            config.put("storage.s3.partSize", "5MiB");
+            config.put("storage.s3.redirect", "false");
+            try (TestRegistry registry = TestRegistry.start(tmp.resolve("flaky"), config)) {
+                RegistryClient c = registry.client();
+                // Every 4th S3 request fails with 503 SlowDown or 500 InternalError; every push and pull
+                // still succeeds, multipart uploads included.
+                byte[] big = randomBytes(12 * MIB);
+                String digest = c.pushBlob("s3/flaky", big);
+                Image image = Fixtures.pushImage(c, "s3/flaky", "v1", 3, false, "amd64");
+                assertArrayEquals(big, c.get("/v2/s3/flaky/blobs/" + digest).body());
+                assertArrayEquals(image.manifest(), c.get("/v2/s3/flaky/manifests/v1", "Accept", image.mediaType()).body());
+                for (String layer : image.layerDigests()) {
+                    assertEquals(layer, sha256(c.get("/v2/s3/flaky/blobs/" + layer).body()));
+                }
+                assertTrue(flaky.failed() >= 5, "failures injected: " + flaky.failed());
+                // The client's count includes the retries the SDK made.
+                long sent = total(registry.server().storageDriver().requestCounts());
+                assertEquals(flaky.requests(), sent, "requests seen by the proxy vs sent by the driver");
+            }
         }
     }
 

@@ -46,17 +46,26 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** A server storing under {@code dir}, so that {@link #restart()} keeps the content. */
     public static S3ProxyServer startOnDisk(Path dir, String... buckets) throws Exception {
+        return startOnDisk(dir, 0, buckets);
+    }
+
+    /** A server storing under {@code dir} on {@code port} (0: a free one). */
+    public static S3ProxyServer startOnDisk(Path dir, int port, String... buckets) throws Exception {
         Properties p = new Properties();
         p.setProperty("jclouds.filesystem.basedir", dir.toString());
-        return start(ContextBuilder.newBuilder("filesystem").overrides(p), buckets);
+        return start(ContextBuilder.newBuilder("filesystem").overrides(p), port, buckets);
     }
 
     private static S3ProxyServer start(ContextBuilder builder, String... buckets) throws Exception {
+        return start(builder, 0, buckets);
+    }
+
+    private static S3ProxyServer start(ContextBuilder builder, int port, String... buckets) throws Exception {
         BlobStoreContext context = builder.credentials(ACCESS, SECRET).build(BlobStoreContext.class);
         for (String b : buckets) {
             context.getBlobStore().createContainerInLocation(null, b);
         }
-        S3ProxyServer server = new S3ProxyServer(context, freePort());
+        S3ProxyServer server = new S3ProxyServer(context, port == 0 ? freePort() : port);
         server.startProxy();
         return server;
     }
