@@ -286,11 +286,17 @@ class S3RegistryTest {
             Map<String, Long> before = driver.requestCounts();
             pull(c, image);
             Map<String, Long> cold = delta(before, driver.requestCounts());
-            // Manifest by tag: GET of the tag link, HEAD of the manifest's link in the repository, GET of
-            // its bytes. Each of the 6 blobs: HEAD of its link in the repository and HEAD for its size.
+            // Manifest by tag: GETs of the tag link, of the manifest's link in the repository and of its
+            // bytes. Each of the 6 blobs: GET of its link in the repository, HEAD for its size.
             // Presigning the redirects is local.
             assertEquals(15, total(cold), "S3 requests for a cold 5-layer pull: " + cold);
-            assertEquals(Map.of("GetObject", 2L, "HeadObject", 13L), cold);
+            assertEquals(Map.of("GetObject", 9L, "HeadObject", 6L), cold);
+
+            // Asking for what is not there costs one request, not a listing as well.
+            Map<String, Long> missing = driver.requestCounts();
+            assertError(c.head("/v2/s3/pull/blobs/" + sha256(new byte[] {7})), 404, "BLOB_UNKNOWN");
+            assertError(c.get("/v2/s3/pull/manifests/" + sha256(new byte[] {8})), 404, "MANIFEST_UNKNOWN");
+            assertEquals(Map.of("GetObject", 2L), delta(missing, driver.requestCounts()));
 
             Map<String, Long> warm = driver.requestCounts();
             pull(c, image);

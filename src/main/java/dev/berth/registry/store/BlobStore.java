@@ -45,9 +45,9 @@ public final class BlobStore {
     /** Blocking form of {@link #stat}. */
     Optional<BlobInfo> statLinked(RepositoryName repo, Digest digest) throws IOException {
         return readThrough(caches.linkedBlobs, new RepoDigest(repo, digest), k -> {
-            try {
-                driver.stat(StorageLayout.layerLink(repo, digest));
-            } catch (PathNotFoundException e) {
+            // Reading the link rather than a stat: on S3 a stat of a missing key also lists, to tell
+            // a directory; a read is one request whether or not the link is there.
+            if (LinkFiles.read(driver, StorageLayout.layerLink(repo, digest)) == null) {
                 return null;
             }
             return size(digest).orElse(null);

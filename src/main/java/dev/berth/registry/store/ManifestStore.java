@@ -72,14 +72,9 @@ public final class ManifestStore {
 
     /** Blocking: whether {@code repo} holds manifest {@code digest}. */
     boolean hasRevision(RepositoryName repo, Digest digest) throws IOException {
-        return readThrough(caches.revisions, new RepoDigest(repo, digest), k -> {
-            try {
-                driver.stat(StorageLayout.revisionLink(repo, digest));
-                return Boolean.TRUE;
-            } catch (PathNotFoundException e) {
-                return null;
-            }
-        }).isPresent();
+        return readThrough(caches.revisions, new RepoDigest(repo, digest),
+                k -> LinkFiles.read(driver, StorageLayout.revisionLink(repo, digest)) == null ? null : Boolean.TRUE)
+                .isPresent();
     }
 
     /** Blocking: a manifest's bytes and parse by digest, whatever repository holds it. */
