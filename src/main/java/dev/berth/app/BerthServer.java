@@ -117,7 +117,10 @@ public final class BerthServer implements AutoCloseable {
             vertx.close();
             throw e;
         }
-        WorkerPool pool = new WorkerPool(vertx, "berth-storage", STORAGE_WORKERS);
+        // S3 calls wait on the network far longer than disk calls: as many workers as connections.
+        int workers = config.storage().driver().equals("s3")
+                ? Math.max(STORAGE_WORKERS, config.storage().s3().maxConcurrency()) : STORAGE_WORKERS;
+        WorkerPool pool = new WorkerPool(vertx, "berth-storage", workers);
         // Other replicas may change tags and links on shared storage: those entries expire.
         Duration mutableTtl = config.storage().driver().equals("s3") ? config.storage().s3().metadataTtl() : null;
         RegistryCaches caches = new RegistryCaches(config.registry().cache().entries(),

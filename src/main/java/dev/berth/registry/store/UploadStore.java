@@ -279,6 +279,10 @@ public final class UploadStore {
                 remove(session);
                 removed++;
             }
+            // Sessions known only in memory whose storage is gone (another replica completed or
+            // cancelled them) are forgotten once they are as old.
+            sessions.values().removeIf(s -> s.startedAt().isBefore(cutoff) && !s.isLocked()
+                    && !stale.contains(new StaleUpload(s.repository(), s.id())));
             int abandoned = driver.purgeAbandonedWrites(cutoff);
             if (abandoned > 0) {
                 LOG.atInfo().addKeyValue("removed", abandoned).log("purged abandoned storage writes");
