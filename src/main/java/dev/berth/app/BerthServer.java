@@ -125,7 +125,7 @@ public final class BerthServer implements AutoCloseable {
         Duration mutableTtl = config.storage().driver().equals("s3") ? config.storage().s3().metadataTtl() : null;
         RegistryCaches caches = new RegistryCaches(config.registry().cache().entries(),
                 config.registry().cache().manifestBytes().bytes(), mutableTtl);
-        RegistryStore store = RegistryStore.create(driver, pool, caches);
+        RegistryStore store = RegistryStore.create(driver, pool, caches, mutableTtl != null);
 
         ListenAddress listen = ListenAddress.parse(config.http().listen());
         // Every instance must bind the same port; with port 0 pick one first.

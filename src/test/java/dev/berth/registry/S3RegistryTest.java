@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.config.ConfigLoader;
 import dev.berth.storage.StorageDriver;
+import dev.berth.storage.StorageWriter;
+import dev.berth.storage.s3.S3Driver;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.FlakyS3Proxy;
 import dev.berth.testing.Fixtures;
@@ -213,6 +215,71 @@ class S3RegistryTest {
         }
         assertEquals(0, openMultipartUploads(prefix), "multipart uploads left open");
         assertEquals(List.of(), keysUnder(prefix + ".berth/"), "upload tails left");
+    }
+
+    @Test
+    void aPatchWhoseTailCouldNotBeStoredFailsAndTheStatusTellsWhereToResume() throws Exception {
+        try (FlakyS3Proxy flaky = FlakyS3Proxy.start(s3.endpoint(), 0)) {
+            Map<String, String> config = new HashMap<>(s3.berthConfig(BUCKET, prefix()));
+            config.put("storage.s3.endpoint", flaky.endpoint().toString());
+            config.put("storage.s3.partSize", "5MiB");
+            config.put("storage.s3.redirect", "false");
+            try (TestRegistry registry = TestRegistry.start(tmp.resolve("tailless"), config)) {
+                RegistryClient c = registry.client();
+                byte[] blob = randomBytes(9 * MIB);
+                HttpResponse<byte[]> started = c.post("/v2/s3/tail/blobs/uploads/", new byte[0]);
+                String location = header(started, "Location");
+                // The part goes to S3; the 2 MiB short of a second part cannot be stored as a tail.
+                flaky.alsoFail(r -> r.method().name().equals("PUT") && r.path().contains("/.berth/tails/"));
+                assertError(c.patch(location, Arrays.copyOf(blob, 7 * MIB), "Content-Type",
+                        "application/octet-stream", "Content-Range", "0-" + (7 * MIB - 1)), 503, "UNAVAILABLE");
+                flaky.alsoFail(null);
+                // Not 7 MiB: only what is stored.
+                HttpResponse<byte[]> status = c.get(location);
+                assertEquals(204, status.statusCode());
+                assertEquals("0-" + (5 * MIB - 1), header(status, "Range"));
+                // A chunk that assumes the lost bytes were kept is refused with the true range.
+                HttpResponse<byte[]> wrong = c.patch(location, Arrays.copyOfRange(blob, 7 * MIB, 9 * MIB), "Content-Type",
+                        "application/octet-stream", "Content-Range", (7 * MIB) + "-" + (9 * MIB - 1));
+                assertError(wrong, 416, "BLOB_UPLOAD_INVALID");
+                assertEquals("0-" + (5 * MIB - 1), header(wrong, "Range"));
+                expect(c.patch(location, Arrays.copyOfRange(blob, 5 * MIB, 9 * MIB), "Content-Type",
+                        "application/octet-stream", "Content-Range", (5 * MIB) + "-" + (9 * MIB - 1)), 202);
+                expect(c.put(withQuery(location, "digest=" + sha256(blob)), new byte[0]), 201);
+                assertArrayEquals(blob, c.get("/v2/s3/tail/blobs/" + sha256(blob)).body());
+            }
+        }
+    }
+
+    @Test
+    void aCompletionRetriedAfterTheDataWasCommittedSucceeds() throws Exception {
+        String prefix = prefix();
+        byte[] blob = randomBytes(8 * MIB);
+        String location;
+        try (TestRegistry before = start(prefix)) {
+            RegistryClient c = before.client();
+            HttpResponse<byte[]> started = c.post("/v2/s3/retry/blobs/uploads/", new byte[0]);
+            HttpResponse<byte[]> patched = c.patch(header(started, "Location"), blob, "Content-Type",
+                    "application/octet-stream");
+            expect(patched, 202);
+            location = header(patched, "Location");
+        }
+        // What a process leaves when it dies after completing the multipart upload at the session's key
+        // and before moving it to the content address.
+        String id = location.replaceAll(".*/uploads/([^/?]+).*", "$1");
+        S3Driver raw = new S3Driver(admin, null, BUCKET, prefix, 5 * MIB);
+        try (StorageWriter w = raw.writer("registry/repositories/s3/retry/_uploads/" + id + "/data", true)) {
+            assertEquals(blob.length, w.size());
+            w.commit();
+        }
+        try (TestRegistry after = start(prefix)) {
+            RegistryClient c = after.client();
+            // A PATCH can no longer add to it; the PUT that completes it works, and checks the digest.
+            assertError(c.patch(location, new byte[] {1}, "Content-Type", "application/octet-stream"), 416,
+                    "BLOB_UPLOAD_INVALID");
+            expect(c.put(withQuery(location, "digest=" + sha256(blob)), new byte[0]), 201);
+            assertArrayEquals(blob, fetch(header(c.get("/v2/s3/retry/blobs/" + sha256(blob)), "Location")).body());
+        }
     }
 
     @Test
@@ -435,14 +502,21 @@ class S3RegistryTest {
                 assertEquals(d, sha256(fetch(header(blob, "Location")).body()));
             }
 
-            // An upload that a load balancer spreads over both: started on A, written on B, closed on A.
-            byte[] spread = randomBytes(7 * MIB);
+            // An upload that a load balancer spreads over both: started on A, a chunk written on B, the
+            // status asked of A (which knew the session when it was empty), the next chunk on A, closed on B.
+            byte[] spread = randomBytes(9 * MIB);
+            int half = 6 * MIB + 5;
             HttpResponse<byte[]> started = ca.post("/v2/team/app/blobs/uploads/", new byte[0]);
-            HttpResponse<byte[]> patched = cb.patch(header(started, "Location"), spread, "Content-Type",
-                    "application/octet-stream");
-            expect(patched, 202);
-            expect(ca.put(withQuery(header(patched, "Location"), "digest=" + sha256(spread)), new byte[0]), 201);
-            expect(cb.head("/v2/team/app/blobs/" + sha256(spread)), 200);
+            String location = header(started, "Location");
+            expect(cb.patch(location, Arrays.copyOf(spread, half), "Content-Type", "application/octet-stream",
+                    "Content-Range", "0-" + (half - 1)), 202);
+            HttpResponse<byte[]> status = ca.get(location);
+            assertEquals(204, status.statusCode());
+            assertEquals("0-" + (half - 1), header(status, "Range"), "A reports what B stored");
+            expect(ca.patch(location, Arrays.copyOfRange(spread, half, spread.length), "Content-Type",
+                    "application/octet-stream", "Content-Range", half + "-" + (spread.length - 1)), 202);
+            expect(cb.put(withQuery(location, "digest=" + sha256(spread)), new byte[0]), 201);
+            expect(ca.head("/v2/team/app/blobs/" + sha256(spread)), 200);
 
             // B pushes a new latest; A, which cached the old one, sees it within metadataTtl.
             expect(ca.get("/v2/team/app/manifests/latest", "Accept", v1.mediaType()), 200);

@@ -12,6 +12,7 @@ import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * A loopback HTTP proxy in front of an S3 API server that fails every {@code n}-th request the way
@@ -25,13 +26,20 @@ public final class FlakyS3Proxy implements AutoCloseable {
     private final HttpServer server;
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    /** Requests matching this fail too (503 SlowDown), whatever n says; none by default. */
+    private volatile Predicate<HttpServerRequest> alsoFail = r -> false;
 
     private FlakyS3Proxy(Vertx vertx, HttpServer server) {
         this.vertx = vertx;
         this.server = server;
     }
 
-    /** Starts the proxy on a free loopback port; every {@code n}-th request fails. */
+    /** Makes every request matching {@code rule} fail from now on (null: none). */
+    public void alsoFail(Predicate<HttpServerRequest> rule) {
+        alsoFail = rule == null ? r -> false : rule;
+    }
+
+    /** Starts the proxy on a free loopback port; every {@code n}-th request fails (0: none). */
     public static FlakyS3Proxy start(URI target, int n) throws Exception {
         Vertx vertx = Vertx.vertx();
         HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(target.getHost())
@@ -47,7 +55,14 @@ public final class FlakyS3Proxy implements AutoCloseable {
 
     private void handle(HttpServerRequest req, HttpClient client, int n) {
         long number = requests.incrementAndGet();
-        if (number % n == 0) {
+        if (alsoFail.test(req)) {
+            failed.incrementAndGet();
+            req.response().setStatusCode(503).putHeader("Content-Type", "application/xml").putHeader("Connection", "close")
+                    .end("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
+                            + "<Message>injected</Message></Error>");
+            return;
+        }
+        if (n > 0 && number % n == 0) {
             boolean slowDown = failed.incrementAndGet() % 2 == 1;
             String code = slowDown ? "SlowDown" : "InternalError";
             req.response().setStatusCode(slowDown ? 503 : 500).putHeader("Content-Type", "application/xml")

@@ -93,12 +93,18 @@ final class BlobHandler {
         blobs.redirectUrl(blob.digest(), "GET").onSuccess(url -> {
             if (url.isPresent()) {
                 // The store serves the bytes, ranges included: clients repeat their Range header there.
-                response.headers().remove(HttpHeaders.CONTENT_RANGE);
+                // The URL expires: the redirect must not be cached like the content it points at.
+                response.headers().remove(HttpHeaders.CONTENT_RANGE).remove(HttpHeaders.ETAG);
+                response.putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
                 response.setStatusCode(307).putHeader(HttpHeaders.LOCATION, url.get().toString())
                         .putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
             } else {
                 response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
                 blobs.open(blob.digest(), offset, length).onSuccess(reader -> {
+                    if (response.closed()) {
+                        reader.close(); // the client left while the reader opened: no end event will come
+                        return;
+                    }
                     // Whether the response completes or the client goes away, the reader is closed.
                     ctx.addEndHandler(ar -> reader.close());
                     pump(ctx, reader);

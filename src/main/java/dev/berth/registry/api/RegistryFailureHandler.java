@@ -5,6 +5,7 @@ import dev.berth.digest.InvalidDigestException;
 import dev.berth.manifest.ManifestInvalidException;
 import dev.berth.registry.store.DigestMismatchException;
 import dev.berth.registry.store.ManifestBlobUnknownException;
+import dev.berth.registry.store.UploadRangeException;
 import dev.berth.registry.store.UploadUnknownException;
 import dev.berth.storage.StorageUnavailableException;
 import io.vertx.core.Future;
@@ -120,6 +121,10 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
         }
         if (t instanceof UploadUnknownException) {
             return new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, t.getMessage());
+        }
+        if (t instanceof UploadRangeException ur) {
+            return new RegistryException(ErrorCode.BLOB_UPLOAD_RANGE_INVALID, Map.of("size", ur.size(), "reason", t.getMessage()))
+                    .header(RegistryHeaders.RANGE, "0-" + Math.max(0, ur.size() - 1));
         }
         if (t instanceof DigestMismatchException dm) {
             return new RegistryException(ErrorCode.DIGEST_INVALID,

@@ -24,6 +24,10 @@ public final class BlobUpload {
     private volatile long size;
     /** False when the running sha256 does not cover the stored data (see {@link UploadStore}). */
     private volatile boolean hashCurrent = true;
+    /** True when the size in memory may differ from the stored data (a request failed part-way). */
+    private volatile boolean needsSync;
+    /** True once the data was committed for completion: nothing may be appended any more. */
+    private volatile boolean committed;
 
     BlobUpload(RepositoryName repository, UploadId id, Instant startedAt, MessageDigest sha256, long size) {
         this.repository = repository;
@@ -86,5 +90,21 @@ public final class BlobUpload {
 
     void setHashCurrent(boolean current) {
         this.hashCurrent = current;
+    }
+
+    boolean needsSync() {
+        return needsSync;
+    }
+
+    void setNeedsSync(boolean needsSync) {
+        this.needsSync = needsSync;
+    }
+
+    boolean committed() {
+        return committed;
+    }
+
+    void setCommitted(boolean committed) {
+        this.committed = committed;
     }
 }

@@ -7,10 +7,15 @@ public record RegistryStore(BlobStore blobs, UploadStore uploads, ManifestStore 
                             Catalog catalog) {
 
     public static RegistryStore create(StorageDriver driver, WorkerPool pool, RegistryCaches caches) {
+        return create(driver, pool, caches, false);
+    }
+
+    /** @param shared whether other processes write to the same storage (replicas on one bucket) */
+    public static RegistryStore create(StorageDriver driver, WorkerPool pool, RegistryCaches caches, boolean shared) {
         RepositoryLocks locks = new RepositoryLocks();
         BlobStore blobs = new BlobStore(driver, pool, caches, locks);
         TagStore tags = new TagStore(driver, pool, caches, locks);
-        return new RegistryStore(blobs, new UploadStore(driver, pool, blobs),
+        return new RegistryStore(blobs, new UploadStore(driver, pool, blobs, shared),
                 new ManifestStore(driver, pool, caches, blobs, tags, locks), tags, new Catalog(driver, pool));
     }
 }

@@ -43,14 +43,24 @@ public final class UploadStore {
     private final StorageDriver driver;
     private final WorkerPool pool;
     private final BlobStore blobs;
+    private final boolean shared;
     private final ConcurrentMap<UploadId, BlobUpload> sessions = new ConcurrentHashMap<>();
     /** Loads from storage in progress, shared so that one session is never rebuilt twice at once. */
     private final ConcurrentMap<UploadId, Future<BlobUpload>> loading = new ConcurrentHashMap<>();
 
     public UploadStore(StorageDriver driver, WorkerPool pool, BlobStore blobs) {
+        this(driver, pool, blobs, false);
+    }
+
+    /**
+     * @param shared whether other processes may write to the same sessions (replicas on one bucket):
+     *               then every request checks the stored size instead of trusting memory
+     */
+    public UploadStore(StorageDriver driver, WorkerPool pool, BlobStore blobs, boolean shared) {
         this.driver = driver;
         this.pool = pool;
         this.blobs = blobs;
+        this.shared = shared;
     }
 
     /** Starts a session in {@code repo}. */
@@ -69,6 +79,19 @@ public final class UploadStore {
     public Future<BlobUpload> open(RepositoryName repo, UploadId id) {
         BlobUpload known = sessions.get(id);
         if (known != null) {
+            if ((shared || known.needsSync()) && !known.isRemoved()) {
+                return pool.call(() -> {
+                    // Under the session's lock; a session another request holds is left to it.
+                    if (known.tryLock()) {
+                        try {
+                            syncSize(known);
+                        } finally {
+                            known.unlock();
+                        }
+                    }
+                    return known;
+                }).compose(upload -> usable(upload, repo, id));
+            }
             return usable(known, repo, id);
         }
         Future<BlobUpload> load = loading.computeIfAbsent(id, k -> pool.call(() -> {
@@ -123,11 +146,27 @@ public final class UploadStore {
         return size;
     }
 
+    /** Blocking, under the session's lock: resyncs when the stored size differs from the one in memory. */
+    private void syncSize(BlobUpload upload) throws IOException, UploadUnknownException {
+        if (upload.committed()) {
+            return;
+        }
+        long stored;
+        try (StorageWriter w = driver.writer(StorageLayout.uploadData(upload.repository(), upload.id()), true)) {
+            stored = w.size();
+        }
+        if (stored != upload.size()) {
+            resync(upload);
+        }
+        upload.setNeedsSync(false);
+    }
+
     /**
      * Blocking: rebuilds the hashing state and size from the data in storage. A driver that cannot
      * read back uncommitted data (S3 keeps it in an open multipart upload) still knows its size:
      * the session then goes on with its running hash marked stale, and completion hashes the
-     * committed data instead.
+     * committed data instead. Data that is readable but no longer open for writing was committed
+     * by a completion that failed after it (S3): the session is then only good for completing.
      */
     private void resync(BlobUpload upload) throws IOException, UploadUnknownException {
         String key = StorageLayout.uploadData(upload.repository(), upload.id());
@@ -142,11 +181,16 @@ public final class UploadStore {
             upload.setHashCurrent(true);
         } else if (size == 0) {
             upload.setHashCurrent(false);
+        } else if (stored == 0) {
+            upload.setHashCurrent(true);
+            upload.setCommitted(true);
+            stored = size;
         } else {
             throw new UploadUnknownException("upload " + upload.id() + " cannot be resumed: " + size
                     + " bytes readable, " + stored + " stored");
         }
         upload.setSize(stored);
+        upload.setNeedsSync(false);
     }
 
     /**
@@ -157,11 +201,16 @@ public final class UploadStore {
     public Future<Long> append(BlobUpload upload, ReadStream<Buffer> body) {
         String key = StorageLayout.uploadData(upload.repository(), upload.id());
         return pool.call(() -> {
+            if (upload.committed()) {
+                throw new UploadRangeException("upload " + upload.id() + " was committed for completion", upload.size());
+            }
             StorageWriter writer = driver.writer(key, true);
             if (writer.size() != upload.size()) {
+                // Never append at an offset the client did not ask for: report where the data ends.
                 writer.close();
                 resync(upload);
-                writer = driver.writer(key, true);
+                throw new UploadRangeException("upload " + upload.id() + " holds " + upload.size() + " bytes",
+                        upload.size());
             }
             return writer;
         }).compose(writer -> {
@@ -177,9 +226,17 @@ public final class UploadStore {
                 }
                 upload.setSize(writer.size());
             }, WRITE_QUEUE_BYTES);
-            return body.pipeTo(stream).eventually(() -> pool.call(() -> {
+            // The close is part of the write (S3 stores the bytes short of a part then): its failure
+            // fails the request. After any failure the size in memory is not to be trusted.
+            return body.pipeTo(stream).transform(piped -> pool.call(() -> {
                 writer.close();
                 return null;
+            }).transform(closed -> {
+                if (piped.failed() || closed.failed()) {
+                    upload.setNeedsSync(true);
+                    return Future.failedFuture(piped.failed() ? piped.cause() : closed.cause());
+                }
+                return Future.succeededFuture();
             }));
         }).map(v -> upload.size());
     }
@@ -193,16 +250,22 @@ public final class UploadStore {
         RepositoryName repo = upload.repository();
         String key = StorageLayout.uploadData(repo, upload.id());
         return pool.call(() -> {
-            try (StorageWriter w = driver.writer(key, true)) {
-                if (w.size() != upload.size()) {
-                    w.close();
-                    resync(upload);
-                    try (StorageWriter again = driver.writer(key, true)) {
-                        again.commit();
+            if (!upload.committed()) {
+                try (StorageWriter w = driver.writer(key, true)) {
+                    if (w.size() != upload.size()) {
+                        w.close();
+                        resync(upload); // may find the data committed by an earlier attempt
+                        if (!upload.committed()) {
+                            try (StorageWriter again = driver.writer(key, true)) {
+                                again.commit();
+                            }
+                        }
+                    } else {
+                        w.commit();
                     }
-                } else {
-                    w.commit();
                 }
+                // From here a retried completion must not commit (and so replace) the data again.
+                upload.setCommitted(true);
             }
             Digest actual = expected.algorithm() == DigestAlgorithm.SHA256 && upload.hashCurrent()
                     ? Digest.fromRaw(DigestAlgorithm.SHA256, ((MessageDigest) upload.sha256().clone()).digest())

@@ -6,6 +6,7 @@ import dev.berth.storage.StorageDriver;
 import dev.berth.storage.StorageUnavailableException;
 import dev.berth.storage.StorageWriter;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -22,6 +23,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -36,12 +38,14 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -56,6 +60,9 @@ public final class S3Driver implements StorageDriver {
     /** Below the prefix, reserved for the driver's own objects (upload tails); never listed. */
     static final String RESERVED = ".berth";
     private static final Duration DEFAULT_PRESIGN_TTL = Duration.ofMinutes(20);
+    /** The largest object one CopyObject call may copy; larger ones are copied part by part. */
+    static final long SINGLE_COPY_LIMIT = 5L * 1024 * 1024 * 1024;
+    private static final long COPY_PART_SIZE = 512L * 1024 * 1024;
 
     private final S3Client s3;
     private final S3Presigner presigner;
@@ -93,7 +100,7 @@ public final class S3Driver implements StorageDriver {
      * {@code maxConcurrency}, the SDK's standard retries (throttling, 5xx, timeouts and connection
      * errors, with backoff), and a counter of the requests it makes.
      */
-    public static S3Driver create(S3Options o) {
+    public static S3Driver create(S3Options o) throws IOException {
         AwsCredentialsProvider credentials = o.accessKey().isEmpty()
                 ? DefaultCredentialsProvider.builder().build()
                 : StaticCredentialsProvider.create(AwsBasicCredentials.create(o.accessKey(), o.secretKey()));
@@ -122,7 +129,15 @@ public final class S3Driver implements StorageDriver {
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
             presigner.endpointOverride(o.endpoint());
         }
-        return new S3Driver(builder.build(), o.redirect() ? presigner.build() : null, o.bucket(), o.prefix(),
+        S3Client client = builder.build();
+        try {
+            // Fail at start-up on a wrong bucket, endpoint or credentials, not on the first pull.
+            client.headBucket(r -> r.bucket(o.bucket()));
+        } catch (SdkException e) {
+            client.close();
+            throw io("bucket " + o.bucket() + " is not reachable", e);
+        }
+        return new S3Driver(client, o.redirect() ? presigner.build() : null, o.bucket(), o.prefix(),
                 o.partSize(), o.presignTtl(), counter);
     }
 
@@ -167,8 +182,16 @@ public final class S3Driver implements StorageDriver {
         return unavailable ? new StorageUnavailableException(message, e) : new IOException(message, e);
     }
 
+    /** A missing key (a missing bucket is a configuration error, never "not found"). */
     static boolean notFound(SdkException e) {
-        return e instanceof NoSuchKeyException || e instanceof S3Exception s && s.statusCode() == 404;
+        if (e instanceof NoSuchKeyException) {
+            return true;
+        }
+        if (e instanceof S3Exception s && s.statusCode() == 404) {
+            String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
+            return !"NoSuchBucket".equals(code);
+        }
+        return false;
     }
 
     @Override
@@ -199,10 +222,10 @@ public final class S3Driver implements StorageDriver {
             throw new IllegalArgumentException("negative offset " + offset);
         }
         try {
-            if (offset > 0) {
-                return s3.getObject(r -> r.bucket(bucket).key(full(key)).range("bytes=" + offset + "-"));
-            }
-            return s3.getObject(r -> r.bucket(bucket).key(full(key)));
+            ResponseInputStream<GetObjectResponse> in = offset > 0
+                    ? s3.getObject(r -> r.bucket(bucket).key(full(key)).range("bytes=" + offset + "-"))
+                    : s3.getObject(r -> r.bucket(bucket).key(full(key)));
+            return new ObjectStream(in, key);
         } catch (SdkException e) {
             if (notFound(e)) {
                 throw new PathNotFoundException(key);
@@ -211,6 +234,54 @@ public final class S3Driver implements StorageDriver {
                 return new ByteArrayInputStream(new byte[0]); // at or past the end
             }
             throw io("read " + key, e);
+        }
+    }
+
+    /**
+     * An object's bytes as they arrive. Closed before its end (a range, a client that went away), the
+     * connection is dropped rather than drained: draining would download the rest of the object.
+     * A read that fails mid-way (timeout, reset) is the store being unavailable.
+     */
+    private static final class ObjectStream extends FilterInputStream {
+        private final ResponseInputStream<GetObjectResponse> response;
+        private final String key;
+        private final long length;
+        private long read;
+
+        ObjectStream(ResponseInputStream<GetObjectResponse> response, String key) {
+            super(response);
+            this.response = response;
+            this.key = key;
+            Long contentLength = response.response().contentLength();
+            this.length = contentLength == null ? -1 : contentLength;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    read += n;
+                }
+                return n;
+            } catch (IOException e) {
+                throw new StorageUnavailableException("s3: reading " + key + " failed after " + read + " bytes: "
+                        + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (length < 0 || read < length) {
+                response.abort();
+            }
+            super.close();
         }
     }
 
@@ -280,7 +351,7 @@ public final class S3Driver implements StorageDriver {
                     String rel = relative(p.prefix());
                     children.add(rel.substring(0, rel.length() - 1));
                 }
-                token = page.isTruncated() ? page.nextContinuationToken() : null;
+                token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
             } while (token != null);
         } catch (SdkException e) {
             throw io("list " + key, e);
@@ -300,11 +371,11 @@ public final class S3Driver implements StorageDriver {
     public void move(String source, String dest) throws IOException {
         long size = head(source).contentLength();
         try {
-            if (size <= 5L * 1024 * 1024 * 1024) {
+            if (size <= SINGLE_COPY_LIMIT) {
                 s3.copyObject(r -> r.sourceBucket(bucket).sourceKey(full(source)).destinationBucket(bucket)
                         .destinationKey(full(dest)));
             } else {
-                S3Writer.multipartCopy(this, full(source), full(dest), size);
+                S3Writer.multipartCopy(this, full(source), full(dest), size, COPY_PART_SIZE);
             }
             s3.deleteObject(r -> r.bucket(bucket).key(full(source)));
         } catch (SdkException e) {
@@ -355,7 +426,7 @@ public final class S3Driver implements StorageDriver {
                 any = true;
                 deleteAll(ids);
             }
-            token = page.isTruncated() ? page.nextContinuationToken() : null;
+            token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
         } while (token != null);
         return any;
     }
@@ -371,7 +442,7 @@ public final class S3Driver implements StorageDriver {
             ListMultipartUploadsResponse page = s3.listMultipartUploads(r -> r.bucket(bucket).prefix(fullPrefix)
                     .keyMarker(k).uploadIdMarker(i));
             all.addAll(page.uploads());
-            if (!Boolean.TRUE.equals(page.isTruncated())) {
+            if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextKeyMarker() == null) {
                 return all;
             }
             keyMarker = page.nextKeyMarker();
@@ -417,7 +488,7 @@ public final class S3Driver implements StorageDriver {
                         removed++;
                     }
                 }
-                token = page.isTruncated() ? page.nextContinuationToken() : null;
+                token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
             } while (token != null);
         } catch (SdkException e) {
             throw io("purge abandoned writes", e);
@@ -448,7 +519,14 @@ public final class S3Driver implements StorageDriver {
     private void deleteAll(List<ObjectIdentifier> ids) {
         if (!singleDeletes) {
             try {
-                s3.deleteObjects(r -> r.bucket(bucket).delete(Delete.builder().objects(ids).quiet(true).build()));
+                DeleteObjectsResponse r = s3.deleteObjects(b -> b.bucket(bucket)
+                        .delete(Delete.builder().objects(ids).quiet(true).build()));
+                if (r.hasErrors() && !r.errors().isEmpty()) {
+                    S3Error first = r.errors().get(0);
+                    throw S3Exception.builder().statusCode(503).message("s3: " + r.errors().size()
+                            + " objects not deleted, e.g. " + first.key() + ": " + first.code() + " " + first.message())
+                            .build();
+                }
                 return;
             } catch (S3Exception e) {
                 if (e.statusCode() != 501 && e.statusCode() != 400) {

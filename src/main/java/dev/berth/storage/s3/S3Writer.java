@@ -7,9 +7,12 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
@@ -23,6 +26,10 @@ import software.amazon.awssdk.services.s3.model.Part;
  * fits in one part, writes the object directly); nothing is visible at the key before.
  */
 final class S3Writer implements StorageWriter {
+    /** User metadata of a tail object: the number of the part its bytes start. */
+    private static final String NEXT_PART = "next-part";
+    /** The most parts one S3 multipart upload may have. */
+    private static final int MAX_PARTS = 10_000;
     private final S3Driver driver;
     private final String key;
     private String uploadId;
@@ -32,6 +39,8 @@ final class S3Writer implements StorageWriter {
     private byte[] part;
     private int filled;
     private boolean committed;
+    /** Whether bytes were written since open: only then does close change the tail. */
+    private boolean dirty;
     private boolean closed;
     private boolean cancelled;
 
@@ -64,12 +73,19 @@ final class S3Writer implements StorageWriter {
                 w.parts.sort(Comparator.comparingInt(CompletedPart::partNumber));
             }
             try {
-                byte[] tail = driver.client().getObjectAsBytes(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)))
-                        .asByteArray();
-                // A tail is always shorter than a part: it becomes the start of the part being filled.
-                w.part = new byte[driver.partSize()];
-                System.arraycopy(tail, 0, w.part, 0, tail.length);
-                w.filled = tail.length;
+                ResponseBytes<GetObjectResponse> tail = driver.client().getObjectAsBytes(r -> r.bucket(driver.bucket())
+                        .key(driver.tailKey(key)));
+                // A tail belongs before the part it names. One that names another part is stale: its
+                // bytes went into a part already (a writer stopped between a part and its close), or
+                // were never acknowledged; it is ignored and replaced or deleted by the next close.
+                if (String.valueOf(w.parts.size() + 1).equals(tail.response().metadata().get(NEXT_PART))) {
+                    byte[] bytes = tail.asByteArray();
+                    // It becomes the start of the part being filled (a tail is shorter than a part,
+                    // unless partSize was lowered since).
+                    w.part = new byte[Math.max(driver.partSize(), bytes.length)];
+                    System.arraycopy(bytes, 0, w.part, 0, bytes.length);
+                    w.filled = bytes.length;
+                }
             } catch (SdkException e) {
                 if (!S3Driver.notFound(e)) {
                     throw e;
@@ -115,6 +131,7 @@ final class S3Writer implements StorageWriter {
     @Override
     public void write(ByteBuffer src) throws IOException {
         checkOpen();
+        dirty |= src.hasRemaining();
         if (part == null) {
             part = new byte[driver.partSize()];
         }
@@ -131,6 +148,10 @@ final class S3Writer implements StorageWriter {
     /** Uploads the filled bytes of the part as the next part of the upload (started on the first). */
     private void uploadPart() throws IOException {
         int size = filled;
+        if (parts.size() >= MAX_PARTS) {
+            throw new IOException("s3: " + key + " would need more than " + MAX_PARTS + " parts of "
+                    + driver.partSize() + " bytes; raise storage.s3.partSize");
+        }
         try {
             if (uploadId == null) {
                 uploadId = driver.client().createMultipartUpload(r -> r.bucket(driver.bucket()).key(driver.full(key))).uploadId();
@@ -202,12 +223,18 @@ final class S3Writer implements StorageWriter {
         if (committed || cancelled) {
             return;
         }
+        if (!dirty) {
+            part = null;
+            return; // nothing changed: whatever tail there is stays as it was
+        }
         try {
             // What does not fill a part waits in the tail object for a continuation.
             if (filled == 0) {
                 driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)));
             } else {
-                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key)), filledBody());
+                String next = String.valueOf(parts.size() + 1);
+                driver.client().putObject(r -> r.bucket(driver.bucket()).key(driver.tailKey(key))
+                        .metadata(Map.of(NEXT_PART, next)), filledBody());
             }
             part = null;
         } catch (SdkException e) {
@@ -215,11 +242,10 @@ final class S3Writer implements StorageWriter {
         }
     }
 
-    /** Server-side copy of an object above the single-copy limit, in parts. */
-    static void multipartCopy(S3Driver driver, String source, String dest, long size) {
+    /** Server-side copy of an object above the single-copy limit, in parts of {@code part} bytes. */
+    static void multipartCopy(S3Driver driver, String source, String dest, long size, long part) {
         String upload = driver.client().createMultipartUpload(r -> r.bucket(driver.bucket()).key(dest)).uploadId();
         List<CompletedPart> parts = new ArrayList<>();
-        long part = 512L * 1024 * 1024;
         int number = 1;
         for (long start = 0; start < size; start += part, number++) {
             long end = Math.min(size, start + part) - 1;

@@ -1,8 +1,8 @@
 package dev.berth.storage.s3;
 
 import dev.berth.storage.StorageDriver;
-import dev.berth.testing.S3ProxyServer;
 import dev.berth.storage.StorageDriverContract;
+import dev.berth.testing.S3ProxyServer;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,5 @@
 package dev.berth.storage.s3;
 
-import dev.berth.testing.S3ProxyServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageWriter;
+import dev.berth.testing.S3ProxyServer;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -78,6 +78,47 @@ class S3WriterTest {
     }
 
     @Test
+    void aTailWhoseBytesWentIntoAPartBeforeACrashIsNotCountedTwice() throws Exception {
+        String prefix = "s-" + UUID.randomUUID() + "/";
+        byte[] content = random(3 * PART, 6);
+        S3Driver d = driver(prefix);
+        try (StorageWriter w = d.writer("up/data", false)) {
+            w.write(ByteBuffer.wrap(content, 0, PART + 100)); // part 1, and a tail of 100 bytes
+        }
+        // The next writer starts part 2 with the tail's bytes, uploads it, and the process dies
+        // before its close could replace the tail.
+        StorageWriter crashed = d.writer("up/data", true);
+        crashed.write(ByteBuffer.wrap(content, PART + 100, PART - 100 + 50));
+        assertEquals(2 * PART + 50, crashed.size());
+
+        try (StorageWriter w = d.writer("up/data", true)) {
+            assertEquals(2 * PART, w.size(), "the stale tail (already in part 2) is ignored; the 50 unsaved bytes are lost");
+            w.write(ByteBuffer.wrap(content, 2 * PART, PART));
+            w.commit();
+        }
+        assertArrayEquals(content, d.getContent("up/data"));
+    }
+
+    @Test
+    void aWriterOpenedOnlyToLearnTheSizeLeavesTheTailAlone() throws Exception {
+        S3Driver d = driver("q-" + UUID.randomUUID() + "/");
+        try (StorageWriter w = d.writer("up/data", false)) {
+            w.write(ByteBuffer.wrap(random(300, 7)));
+        }
+        // Another process probes the size while this one appends: the probe's close must not put
+        // back the tail it read, which would drop the appended bytes.
+        StorageWriter probe = d.writer("up/data", true);
+        assertEquals(300, probe.size());
+        try (StorageWriter w = d.writer("up/data", true)) {
+            w.write(ByteBuffer.wrap(random(200, 8)));
+        }
+        probe.close();
+        try (StorageWriter w = d.writer("up/data", true)) {
+            assertEquals(500, w.size());
+        }
+    }
+
+    @Test
     void cancelAfterCloseAbortsTheUploadAndRemovesTheTail() throws Exception {
         S3Driver d = driver("c-" + UUID.randomUUID() + "/");
         try (StorageWriter w = d.writer("up/data", false)) {
@@ -106,6 +147,17 @@ class S3WriterTest {
             w.commit();
         }
         assertArrayEquals(new byte[] {1, 2, 3}, d.getContent("up/data"));
+        assertEquals(0, openUploads(d));
+    }
+
+    @Test
+    void aMultipartCopyCopiesEveryRangeInOrder() throws Exception {
+        // What move() does above the 5 GiB single-copy limit, here with 5 MiB parts.
+        S3Driver d = driver("m-" + UUID.randomUUID() + "/");
+        byte[] content = random(2 * PART + 12_345, 5);
+        d.putContent("src/data", content);
+        S3Writer.multipartCopy(d, d.full("src/data"), d.full("dst/data"), content.length, PART);
+        assertArrayEquals(content, d.getContent("dst/data"));
         assertEquals(0, openUploads(d));
     }
 
