@@ -24,6 +24,16 @@ public final class RequiredTools {
         require(run("docker", "info") == 0, "a running Docker daemon (apt-get install docker.io; dockerd &)");
     }
 
+    /** CNCF distribution, the reference registry. */
+    public static void dockerRegistry() {
+        require(run("docker-registry", "--version") == 0, "docker-registry (apt-get install docker-registry)");
+    }
+
+    /** htpasswd, to make bcrypt password files. */
+    public static void htpasswd() {
+        require(run("htpasswd", "-nbB", "u", "p") == 0, "htpasswd (apt-get install apache2-utils)");
+    }
+
     public static void skopeo() {
         require(run("skopeo", "--version") == 0, "skopeo (apt-get install skopeo)");
     }
