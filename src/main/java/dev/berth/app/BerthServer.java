@@ -7,6 +7,7 @@ import dev.berth.db.Database;
 import dev.berth.db.Migration;
 import dev.berth.agent.Agent;
 import dev.berth.agent.docker.DockerEngine;
+import dev.berth.mirror.Mirror;
 import dev.berth.deploy.ControlPlane;
 import dev.berth.deploy.api.AgentGateway;
 import dev.berth.deploy.api.ControlPlaneRoutes;
@@ -199,9 +200,11 @@ public final class BerthServer implements AutoCloseable {
             server.close();
             throw new IOException("start-up of event subscribers failed: " + e.getMessage(), e);
         }
+        // The pull-through mirror, when upstreams are configured.
+        Mirror mirror = config.mirror().upstreams().isEmpty() ? null : new Mirror(vertx, config.mirror().upstreams(), store);
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
-                            v -> routes(v, config, driver, store, notifications, controlPlane, gateway),
+                            v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -220,12 +223,12 @@ public final class BerthServer implements AutoCloseable {
 
     /** Every HTTP route: the registry under /v2/, the operator API under /api/. */
     private static Router routes(Vertx vertx, BerthConfig config, StorageDriver driver, RegistryStore store, NotificationService notifications,
-                                 ControlPlane controlPlane, AgentGateway gateway) {
+                                 ControlPlane controlPlane, AgentGateway gateway, Mirror mirror) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
         }
-        RegistryRoutes.mount(router, store, config.registry(), notifications);
+        RegistryRoutes.mount(router, store, config.registry(), notifications, mirror);
         ApiRoutes.mount(router, notifications, driver);
         ControlPlaneRoutes.mount(router, controlPlane, config.deploy().hookSecret());
         gateway.mount(router);

@@ -10,7 +10,8 @@ import java.util.Set;
  * partial YAML file yields a complete config; {@code config/berth.yaml} documents each key.
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
-                          NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent) {
+                          NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
+                          MirrorConfig mirror) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -21,6 +22,12 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         log = log == null ? new LogConfig(null, null, null) : log;
         deploy = deploy == null ? new DeployConfig(null, null, null) : deploy;
         agent = agent == null ? new AgentConfig(null, null, null) : agent;
+        mirror = mirror == null ? new MirrorConfig(null) : mirror;
+    }
+
+    public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
+                       NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent) {
+        this(http, storage, state, registry, notifications, log, deploy, agent, null);
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
@@ -29,7 +36,37 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null, null, null);
+    }
+
+    /** The pull-through mirror: the upstream registries it stands for (none: no mirroring). */
+    public record MirrorConfig(List<UpstreamConfig> upstreams) {
+        public MirrorConfig {
+            upstreams = upstreams == null ? List.of() : List.copyOf(upstreams);
+        }
+    }
+
+    /**
+     * One upstream registry. {@code url}: its API base; {@code host}: the registry host it stands for
+     * (what containerd sends as {@code ?ns=}, e.g. {@code docker.io}); {@code prefix}: a path
+     * namespace that routes to it (e.g. {@code hub/}); {@code isDefault}: where names no local
+     * repository holds go (Docker daemons with {@code registry-mirrors}); credentials (basic, or a
+     * fixed bearer {@code token}); {@code tagTtl}: how long a tag is served without asking upstream
+     * again; {@code timeout}: connecting and silence.
+     */
+    public record UpstreamConfig(String name, String url, String host, String prefix, String username, String password,
+                                 String token, Duration tagTtl, @com.fasterxml.jackson.annotation.JsonProperty("default")
+                                 Boolean isDefault, Duration timeout) {
+        public UpstreamConfig {
+            host = host == null ? "" : host;
+            prefix = prefix == null ? "" : prefix;
+            username = username == null ? "" : username;
+            password = password == null ? "" : password;
+            token = token == null ? "" : token;
+            tagTtl = tagTtl == null ? Duration.ofMinutes(5) : tagTtl;
+            isDefault = isDefault == null ? Boolean.FALSE : isDefault;
+            timeout = timeout == null ? Duration.ofSeconds(30) : timeout;
+        }
     }
 
     /**

@@ -242,6 +242,7 @@ public final class ConfigLoader {
             throw new ConfigException("registry.cache.entries: must not be negative");
         }
         validateNotifications(c.notifications());
+        validateMirror(c.mirror());
         if (c.deploy().lostAfter().compareTo(java.time.Duration.ofSeconds(31)) < 0) {
             throw new ConfigException("deploy.lostAfter: must be at least 31s (a node is disconnected after 30s)");
         }
@@ -300,6 +301,76 @@ public final class ConfigLoader {
         }
         if (s3.metadataTtl().isNegative()) {
             throw new ConfigException("storage.s3.metadataTtl: must not be negative");
+        }
+    }
+
+    private static final String NAME_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+
+    private static void validateMirror(BerthConfig.MirrorConfig m) {
+        Set<String> names = new HashSet<>();
+        Set<String> hosts = new HashSet<>();
+        List<String> prefixes = new java.util.ArrayList<>();
+        boolean defaultSeen = false;
+        for (int i = 0; i < m.upstreams().size(); i++) {
+            BerthConfig.UpstreamConfig u = m.upstreams().get(i);
+            String key = "mirror.upstreams[" + i + "]";
+            if (u.name() == null || !u.name().matches(NAME_COMPONENT) || u.name().length() > 64) {
+                throw new ConfigException(key + ".name: required; lower-case letters and digits, separated by '.', '_' or '-'");
+            }
+            if (!names.add(u.name())) {
+                throw new ConfigException(key + ".name: '" + u.name() + "' is used by another upstream");
+            }
+            try {
+                URI uri = new URI(u.url() == null ? "" : u.url());
+                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+                if (!(scheme.equals("http") || scheme.equals("https")) || uri.getRawAuthority() == null
+                        || (uri.getRawPath() != null && uri.getRawPath().length() > 1) || uri.getRawQuery() != null) {
+                    throw new URISyntaxException(String.valueOf(u.url()), "expected http(s)://host[:port]");
+                }
+            } catch (URISyntaxException e) {
+                throw new ConfigException(key + ".url: expected the registry's base URL, http(s)://host[:port] (got '"
+                        + u.url() + "')");
+            }
+            if (!u.host().isEmpty()) {
+                if (!u.host().matches("[A-Za-z0-9.-]+(:[0-9]+)?")) {
+                    throw new ConfigException(key + ".host: a registry host[:port] such as docker.io (got '" + u.host() + "')");
+                }
+                if (!hosts.add(u.host().toLowerCase(Locale.ROOT))) {
+                    throw new ConfigException(key + ".host: '" + u.host() + "' is served by another upstream");
+                }
+            }
+            if (!u.prefix().isEmpty()) {
+                if (!u.prefix().matches("(" + NAME_COMPONENT + "/)+")) {
+                    throw new ConfigException(key + ".prefix: repository name components ending with '/', e.g. hub/ (got '"
+                            + u.prefix() + "')");
+                }
+                for (String other : prefixes) {
+                    if (other.startsWith(u.prefix()) || u.prefix().startsWith(other)) {
+                        throw new ConfigException(key + ".prefix: '" + u.prefix() + "' overlaps '" + other + "'");
+                    }
+                }
+                prefixes.add(u.prefix());
+            }
+            if (u.isDefault()) {
+                if (defaultSeen) {
+                    throw new ConfigException(key + ".default: only one upstream can be the default");
+                }
+                defaultSeen = true;
+            }
+            if (u.host().isEmpty() && u.prefix().isEmpty() && !u.isDefault()) {
+                throw new ConfigException(key + ": no request would reach it; give it a host, a prefix or default: true");
+            }
+            if (u.username().isEmpty() != u.password().isEmpty()) {
+                throw new ConfigException(key + "." + (u.username().isEmpty() ? "username" : "password")
+                        + ": username and password go together");
+            }
+            if (!u.token().isEmpty() && !u.username().isEmpty()) {
+                throw new ConfigException(key + ".token: either a token or a username and password, not both");
+            }
+            if (u.tagTtl().isNegative()) {
+                throw new ConfigException(key + ".tagTtl: must not be negative");
+            }
+            positive(key + ".timeout", u.timeout());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.berth.registry.api;
 
 import dev.berth.config.BerthConfig.RegistryConfig;
+import dev.berth.mirror.Mirror;
 import dev.berth.notify.NotificationService;
 import dev.berth.registry.store.RegistryStore;
 import io.vertx.core.http.HttpMethod;
@@ -22,6 +23,12 @@ public final class RegistryRoutes {
      * (they must not claim {@code /v2/}).
      */
     public static void mount(Router router, RegistryStore store, RegistryConfig config, NotificationService notifications) {
+        mount(router, store, config, notifications, null);
+    }
+
+    /** The same, with the pull-through {@code mirror} in front of manifest and blob reads (null: none). */
+    public static void mount(Router router, RegistryStore store, RegistryConfig config, NotificationService notifications,
+                             Mirror mirror) {
         RegistryFailureHandler failures = new RegistryFailureHandler();
         RegistryEvents events = new RegistryEvents(notifications.outbox(), notifications.source());
         BlobHandler blobs = new BlobHandler(store.blobs(), config.deleteEnabled(), events);
@@ -44,6 +51,16 @@ public final class RegistryRoutes {
 
         router.routeWithRegex(HttpMethod.GET, NAME + "/tags/list").handler(listings::tags);
 
+        if (mirror != null) {
+            MirrorHandler mirrored = new MirrorHandler(mirror, store);
+            for (HttpMethod m : new HttpMethod[] {HttpMethod.GET, HttpMethod.HEAD}) {
+                router.routeWithRegex(m, NAME + "/manifests/(?<reference>[^/]+)").handler(mirrored::manifest);
+                router.routeWithRegex(m, NAME + BLOB).handler(mirrored::blob);
+            }
+            for (HttpMethod m : new HttpMethod[] {HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE}) {
+                router.routeWithRegex(m, NAME + "/(manifests|blobs)/.*").handler(mirrored::write);
+            }
+        }
         router.routeWithRegex(HttpMethod.GET, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::get);
         router.routeWithRegex(HttpMethod.HEAD, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::get);
         router.routeWithRegex(HttpMethod.PUT, NAME + "/manifests/(?<reference>[^/]+)").handler(manifests::put);

@@ -18,7 +18,17 @@ final class RequestValues {
     private RequestValues() {
     }
 
+    /**
+     * Where a handler finds the repository when another handler chose it (the mirror serves a
+     * mirrored name from its cache repository).
+     */
+    static final String REPOSITORY_OVERRIDE = "berth.repository";
+
     static RepositoryName repository(RoutingContext ctx) {
+        RepositoryName chosen = ctx.get(REPOSITORY_OVERRIDE);
+        if (chosen != null) {
+            return chosen;
+        }
         String name = ctx.pathParam("name");
         if (!RepositoryName.isValid(name)) {
             throw new RegistryException(ErrorCode.NAME_INVALID, Map.of("name", String.valueOf(name)));

@@ -142,6 +142,41 @@ public final class ManifestStore {
         });
     }
 
+    /**
+     * Stores a manifest fetched from an upstream registry into {@code repo} (a mirror's cache),
+     * byte-exact, and points {@code tag} at it when given. Unlike a push, the blobs and child
+     * manifests it references need not be here yet: the mirror fetches them when they are asked for.
+     * Fails with {@link ManifestInvalidException} when the bytes are not a manifest.
+     */
+    public Future<Digest> cacheUpstream(RepositoryName repo, byte[] bytes, String contentType, Optional<Tag> tag) {
+        return pool.call(() -> {
+            Manifest manifest = ManifestParser.parse(bytes, contentType);
+            Digest digest = Digest.of(DigestAlgorithm.SHA256, bytes);
+            if (blobs.size(digest).isEmpty()) {
+                blobs.put(digest, bytes);
+            }
+            return locks.withLock(repo, () -> {
+                LinkFiles.write(driver, StorageLayout.revisionLink(repo, digest), digest);
+                caches.revisions.invalidate(new RepoDigest(repo, digest));
+                if (manifest.subject() != null) {
+                    LinkFiles.write(driver, StorageLayout.referrerLink(repo, manifest.subject().digest(), digest), digest);
+                }
+                if (tag.isPresent()) {
+                    tags.tag(repo, tag.get(), digest);
+                }
+                return digest;
+            });
+        });
+    }
+
+    /** Points {@code tag} of {@code repo} at {@code digest}, a manifest the repository holds (a mirror's revalidation). */
+    public Future<Void> retag(RepositoryName repo, Tag tag, Digest digest) {
+        return pool.call(() -> locks.withLock(repo, () -> {
+            tags.tag(repo, tag, digest);
+            return null;
+        }));
+    }
+
     private void checkReferences(RepositoryName repo, Manifest manifest) throws IOException, ManifestInvalidException,
             ManifestBlobUnknownException {
         List<Digest> missing = new ArrayList<>();

@@ -1,0 +1,313 @@
+package dev.berth.mirror;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.berth.config.BerthConfig.UpstreamConfig;
+import dev.berth.digest.Digest;
+import dev.berth.digest.DigestAlgorithm;
+import dev.berth.registry.Reference;
+import dev.berth.registry.RepositoryName;
+import dev.berth.registry.Tag;
+import dev.berth.registry.store.ChangeHook;
+import dev.berth.registry.store.RegistryStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
+
+/**
+ * The pull-through mirror. A request reaches an upstream by the {@code ns} query parameter that
+ * containerd and BuildKit send (the upstream whose {@code host} it names), by a path prefix, or, for
+ * names no local repository holds, through the default upstream (what Docker daemons configured
+ * with {@code registry-mirrors} ask for). What is fetched is kept in the store under the cache
+ * repository {@code <upstream>.mirror/<upstream's name>}, byte-exact: manifests as the upstream sent
+ * them (verified against their digest), blobs only once their digest verified. Manifests by tag are
+ * revalidated with a HEAD upstream once {@code tagTtl} has passed; when the upstream is down or
+ * failing, the cached tag is served (stale). Concurrent requests for the same content share one
+ * upstream fetch.
+ */
+public final class Mirror implements AutoCloseable {
+    /** The most manifest bytes taken from an upstream. */
+    private static final long MAX_MANIFEST_BYTES = 4L << 20;
+
+    /** How a request reached its upstream. */
+    public enum Via { NAMESPACE, PREFIX, DEFAULT }
+
+    /** An upstream, its client, and the names a request maps to. */
+    public record Route(UpstreamConfig upstream, UpstreamClient client, String upstreamRepository,
+                        RepositoryName cacheRepository, Via via) {
+    }
+
+    /** What a request found. */
+    public enum Outcome {
+        /** Cached and current (or immutable). */
+        FRESH,
+        /** Cached, but the upstream could not confirm it (down, 5xx, 429): served stale. */
+        STALE,
+        /** Neither cached nor upstream. */
+        NOT_FOUND
+    }
+
+    private record Upstream(UpstreamConfig config, UpstreamClient client) {
+    }
+
+    private record TagKey(RepositoryName repo, Tag tag) {
+    }
+
+    private final List<Upstream> upstreams = new ArrayList<>();
+    private final RegistryStore store;
+    private final Clock clock;
+    private final ConcurrentMap<String, Future<?>> inFlight = new ConcurrentHashMap<>();
+    /** When each cached tag was last confirmed by its upstream. */
+    private final Cache<TagKey, Instant> validated = Caffeine.newBuilder().maximumSize(100_000).build();
+
+    public Mirror(Vertx vertx, List<UpstreamConfig> configs, RegistryStore store) {
+        this(vertx, configs, store, Clock.systemUTC());
+    }
+
+    Mirror(Vertx vertx, List<UpstreamConfig> configs, RegistryStore store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+        for (UpstreamConfig c : configs) {
+            UpstreamClient client = new UpstreamClient(vertx, new UpstreamClient.Options(c.name(), URI.create(c.url()),
+                    c.username(), c.password(), c.token(), c.timeout()), clock);
+            upstreams.add(new Upstream(c, client));
+        }
+    }
+
+    /**
+     * The upstream a request names explicitly: by {@code ns} (an upstream's host), by a prefix, or by
+     * its cache repository. Empty for names that are local (or reach the default upstream only when
+     * the local store does not hold them: {@link #defaultRoute}).
+     */
+    public Optional<Route> route(String name, String ns) {
+        if (ns != null && !ns.isEmpty()) {
+            for (Upstream u : upstreams) {
+                if (sameHost(u.config().host(), ns)) {
+                    return Optional.of(route(u, name, Via.NAMESPACE));
+                }
+            }
+            return Optional.empty();
+        }
+        for (Upstream u : upstreams) {
+            String prefix = u.config().prefix();
+            if (!prefix.isEmpty() && name.startsWith(prefix) && name.length() > prefix.length()) {
+                return Optional.of(route(u, name.substring(prefix.length()), Via.PREFIX));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Where a name that no local repository holds goes: the default upstream, if there is one. */
+    public Optional<Route> defaultRoute(String name) {
+        for (Upstream u : upstreams) {
+            if (u.config().isDefault()) {
+                return Optional.of(route(u, name, Via.DEFAULT));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether pushing to {@code name} (with {@code ns}) would write into a mirrored namespace. */
+    public boolean refusesPush(String name, String ns) {
+        if (route(name, ns).isPresent()) {
+            return true;
+        }
+        String first = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
+        return upstreams.stream().anyMatch(u -> first.equals(u.config().name() + ".mirror"));
+    }
+
+    private static boolean sameHost(String host, String ns) {
+        if (host.isEmpty()) {
+            return false;
+        }
+        String a = dockerHub(host.toLowerCase(Locale.ROOT));
+        String b = dockerHub(ns.toLowerCase(Locale.ROOT));
+        return a.equals(b);
+    }
+
+    /** Docker Hub goes by several names. */
+    private static String dockerHub(String host) {
+        return switch (host) {
+            case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com" -> "docker.io";
+            default -> host;
+        };
+    }
+
+    private static Route route(Upstream u, String name, Via via) {
+        return new Route(u.config(), u.client(), name, RepositoryName.of(u.config().name() + ".mirror/" + name), via);
+    }
+
+    /**
+     * Makes the manifest {@code ref} available in the route's cache repository: from the cache when
+     * current, otherwise fetched (a tag revalidated with a HEAD first). {@code accept} goes upstream
+     * as the client sent it, so the upstream chooses the same media type it would for the client.
+     */
+    public Future<Outcome> manifest(Route r, Reference ref, List<String> accept) {
+        if (ref instanceof Reference.ByDigest byDigest) {
+            Digest digest = byDigest.digest();
+            return store.manifests().get(r.cacheRepository(), ref).compose(cached -> cached.isPresent()
+                    ? Future.succeededFuture(Outcome.FRESH)
+                    : once("m " + r.cacheRepository() + "@" + digest, () -> fetchManifest(r, digest.toString(), accept,
+                    Optional.empty(), Optional.of(digest))));
+        }
+        Tag tag = ((Reference.ByTag) ref).tag();
+        TagKey key = new TagKey(r.cacheRepository(), tag);
+        Instant confirmed = validated.getIfPresent(key);
+        return store.tags().resolve(r.cacheRepository(), tag).compose(cached -> {
+            if (cached.isPresent() && confirmed != null
+                    && confirmed.plus(r.upstream().tagTtl()).isAfter(clock.instant())) {
+                return Future.succeededFuture(Outcome.FRESH);
+            }
+            return this.<Outcome>once("t " + r.cacheRepository() + ":" + tag, () -> revalidate(r, tag, accept))
+                    .recover(e -> cached.isPresent() && e instanceof UpstreamException u && u.isUnavailable()
+                            ? Future.succeededFuture(Outcome.STALE) : Future.failedFuture(e));
+        });
+    }
+
+    /** HEAD upstream: the same digest as cached needs only the tag moved; anything else is fetched. */
+    private Future<Outcome> revalidate(Route r, Tag tag, List<String> accept) {
+        String path = "/v2/" + r.upstreamRepository() + "/manifests/" + tag.value();
+        return r.client().request(HttpMethod.HEAD, r.upstreamRepository(), path, accept).compose(head -> {
+            int status = head.statusCode();
+            String digestHeader = head.getHeader("Docker-Content-Digest");
+            return UpstreamClient.readBody(head).transform(x -> {
+                if (status == 404) {
+                    validated.invalidate(new TagKey(r.cacheRepository(), tag));
+                    return Future.succeededFuture(Outcome.NOT_FOUND);
+                }
+                if (status != 200) {
+                    return Future.failedFuture(unexpected(r, status, path));
+                }
+                Optional<Digest> digest = parseDigest(digestHeader);
+                if (digest.isEmpty()) {
+                    return fetchManifest(r, tag.value(), accept, Optional.of(tag), Optional.empty());
+                }
+                return store.manifests().get(r.cacheRepository(), new Reference.ByDigest(digest.get())).compose(have -> {
+                    if (have.isEmpty()) {
+                        return fetchManifest(r, tag.value(), accept, Optional.of(tag), digest);
+                    }
+                    return store.manifests().retag(r.cacheRepository(), tag, digest.get()).map(v -> {
+                        validated.put(new TagKey(r.cacheRepository(), tag), clock.instant());
+                        return Outcome.FRESH;
+                    });
+                });
+            });
+        });
+    }
+
+    /** GET the manifest upstream, check its digest, keep it (and the tag). */
+    private Future<Outcome> fetchManifest(Route r, String reference, List<String> accept, Optional<Tag> tag,
+                                          Optional<Digest> expected) {
+        String path = "/v2/" + r.upstreamRepository() + "/manifests/" + reference;
+        return r.client().request(HttpMethod.GET, r.upstreamRepository(), path, accept).compose(resp -> {
+            int status = resp.statusCode();
+            String contentType = resp.getHeader("Content-Type");
+            Optional<Digest> announced = parseDigest(resp.getHeader("Docker-Content-Digest"));
+            String length = resp.getHeader("Content-Length");
+            if (status == 200 && length != null && length.matches("[0-9]{1,18}") && Long.parseLong(length) > MAX_MANIFEST_BYTES) {
+                resp.request().reset();
+                return Future.failedFuture(new UpstreamException(r.upstream().name(), 502,
+                        "manifest " + path + " is larger than " + MAX_MANIFEST_BYTES + " bytes", null));
+            }
+            return UpstreamClient.readBody(resp).compose(body -> {
+                if (status == 404) {
+                    return Future.succeededFuture(Outcome.NOT_FOUND);
+                }
+                if (status != 200) {
+                    return Future.failedFuture(unexpected(r, status, path));
+                }
+                byte[] bytes = body.getBytes();
+                // Byte-exact: what the upstream sent must hash to what it (or the client) named.
+                for (Digest d : expected.or(() -> announced).stream().toList()) {
+                    Digest actual = Digest.of(d.algorithm(), bytes);
+                    if (!actual.equals(d)) {
+                        return Future.failedFuture(new UpstreamException(r.upstream().name(), 502,
+                                "manifest " + path + " hashes to " + actual + ", not " + d, null));
+                    }
+                }
+                return store.manifests().cacheUpstream(r.cacheRepository(), bytes, contentType, tag).map(d -> {
+                    tag.ifPresent(t -> validated.put(new TagKey(r.cacheRepository(), t), clock.instant()));
+                    return Outcome.FRESH;
+                });
+            });
+        });
+    }
+
+    /**
+     * Makes blob {@code digest} available in the route's cache repository: cached, or fetched from
+     * the upstream into the store (visible only once its digest verified).
+     */
+    public Future<Outcome> blob(Route r, Digest digest) {
+        return store.blobs().stat(r.cacheRepository(), digest).compose(cached -> cached.isPresent()
+                ? Future.succeededFuture(Outcome.FRESH)
+                : once("b " + r.cacheRepository() + "@" + digest, () -> fetchBlob(r, digest)));
+    }
+
+    private Future<Outcome> fetchBlob(Route r, Digest digest) {
+        String path = "/v2/" + r.upstreamRepository() + "/blobs/" + digest;
+        return r.client().request(HttpMethod.GET, r.upstreamRepository(), path, List.of()).compose(resp -> {
+            int status = resp.statusCode();
+            if (status != 200) {
+                return UpstreamClient.readBody(resp).transform(x -> status == 404
+                        ? Future.succeededFuture(Outcome.NOT_FOUND) : Future.failedFuture(unexpected(r, status, path)));
+            }
+            return store.uploads().start(r.cacheRepository()).compose(upload -> {
+                upload.tryLock();
+                return store.uploads().append(upload, resp)
+                        .compose(size -> store.uploads().complete(upload, digest, ChangeHook.none()))
+                        .map(Outcome.FRESH)
+                        .recover(e -> store.uploads().cancel(upload).transform(x -> Future.failedFuture(
+                                e instanceof UpstreamException ? e : new UpstreamException(r.upstream().name(), 0,
+                                        "fetching " + path + " failed: " + e.getMessage(), e))));
+            });
+        });
+    }
+
+    private static UpstreamException unexpected(Route r, int status, String path) {
+        return new UpstreamException(r.upstream().name(), status, "answered " + status + " for " + path, null);
+    }
+
+    private static Optional<Digest> parseDigest(String text) {
+        if (text == null) {
+            return Optional.empty();
+        }
+        try {
+            Digest d = Digest.parse(text.trim());
+            return d.algorithm() == DigestAlgorithm.SHA256 || d.algorithm() == DigestAlgorithm.SHA512
+                    ? Optional.of(d) : Optional.empty();
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** One fetch per key at a time; whoever asks meanwhile gets the same outcome. */
+    @SuppressWarnings("unchecked")
+    private <T> Future<T> once(String key, Supplier<Future<T>> work) {
+        Future<?>[] created = new Future<?>[1];
+        Future<?> f = inFlight.computeIfAbsent(key, k -> {
+            Future<T> started = work.get();
+            created[0] = started;
+            return started;
+        });
+        if (created[0] != null) {
+            f.onComplete(ar -> inFlight.remove(key, f));
+        }
+        return (Future<T>) f;
+    }
+
+    @Override
+    public void close() {
+        upstreams.forEach(u -> u.client().close());
+    }
+}

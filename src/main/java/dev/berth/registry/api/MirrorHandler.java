@@ -1,0 +1,131 @@
+package dev.berth.registry.api;
+
+import dev.berth.digest.Digest;
+import dev.berth.mirror.Mirror;
+import dev.berth.mirror.Mirror.Outcome;
+import dev.berth.mirror.Mirror.Route;
+import dev.berth.mirror.UpstreamException;
+import dev.berth.registry.Reference;
+import dev.berth.registry.RepositoryName;
+import dev.berth.registry.store.RegistryStore;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs before the manifest and blob handlers: when a request names a mirrored repository, the
+ * content is brought into the mirror's cache repository (from the cache, or from the upstream),
+ * and the usual handler then serves it from there. Writes into mirrored namespaces are refused.
+ */
+final class MirrorHandler {
+    /** RFC 7234's warning for a response served stale because revalidation failed. */
+    static final String STALE_WARNING = "110 - \"Response is Stale\"";
+
+    private final Mirror mirror;
+    private final RegistryStore store;
+
+    MirrorHandler(Mirror mirror, RegistryStore store) {
+        this.mirror = mirror;
+        this.store = store;
+    }
+
+    /** GET/HEAD of a manifest. */
+    void manifest(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        if (!RepositoryName.isValid(name)) {
+            ctx.next();
+            return;
+        }
+        Reference ref = RequestValues.reference(ctx);
+        List<String> accept = ctx.request().headers().getAll(HttpHeaders.ACCEPT);
+        route(ctx, name, local -> store.manifests().get(local, ref).map(Optional::isPresent), r ->
+                mirror.manifest(r, ref, accept).onSuccess(outcome -> serve(ctx, r, outcome, () ->
+                        new RegistryException(ErrorCode.MANIFEST_UNKNOWN, Map.of("reference", ref.toString(),
+                                "upstream", r.upstream().name())))).onFailure(e -> fail(ctx, e)));
+    }
+
+    /** GET/HEAD of a blob. */
+    void blob(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        if (!RepositoryName.isValid(name)) {
+            ctx.next();
+            return;
+        }
+        Digest digest = RequestValues.pathDigest(ctx);
+        route(ctx, name, local -> store.blobs().stat(local, digest).map(Optional::isPresent), r ->
+                mirror.blob(r, digest).onSuccess(outcome -> serve(ctx, r, outcome, () ->
+                        new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString(),
+                                "upstream", r.upstream().name())))).onFailure(e -> fail(ctx, e)));
+    }
+
+    /** Writes (uploads, manifest PUT, deletes): refused in mirrored namespaces. */
+    void write(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        if (RepositoryName.isValid(name) && mirror.refusesPush(name, ctx.request().getParam("ns"))) {
+            ctx.fail(new RegistryException(ErrorCode.DENIED, "repository " + name + " is a mirror of an upstream "
+                    + "registry; it cannot be written to", Map.of("name", name)));
+            return;
+        }
+        ctx.next();
+    }
+
+    private interface LocalCheck {
+        Future<Boolean> holds(RepositoryName local);
+    }
+
+    private interface Fetch {
+        void run(Route route);
+    }
+
+    /**
+     * An explicit route (ns, prefix) goes upstream; otherwise the local repository answers when it
+     * holds the content, and the default upstream when it does not.
+     */
+    private void route(RoutingContext ctx, String name, LocalCheck local, Fetch fetch) {
+        String ns = ctx.request().getParam("ns");
+        Optional<Route> explicit = mirror.route(name, ns);
+        if (explicit.isPresent()) {
+            fetch.run(explicit.get());
+            return;
+        }
+        // A request for another registry's content (?ns= naming no upstream) never gets the default
+        // upstream's instead: only what is stored locally under that name.
+        Optional<Route> fallback = ns == null || ns.isEmpty() ? mirror.defaultRoute(name) : Optional.empty();
+        if (fallback.isEmpty()) {
+            ctx.next();
+            return;
+        }
+        local.holds(RepositoryName.of(name)).onSuccess(held -> {
+            if (held) {
+                ctx.next();
+            } else {
+                fetch.run(fallback.get());
+            }
+        }).onFailure(ctx::fail);
+    }
+
+    private static void serve(RoutingContext ctx, Route r, Outcome outcome,
+                              java.util.function.Supplier<RegistryException> notFound) {
+        if (outcome == Outcome.NOT_FOUND) {
+            ctx.fail(notFound.get());
+            return;
+        }
+        if (outcome == Outcome.STALE) {
+            ctx.response().putHeader("Warning", STALE_WARNING);
+        }
+        ctx.put(RequestValues.REPOSITORY_OVERRIDE, r.cacheRepository());
+        ctx.next();
+    }
+
+    private static void fail(RoutingContext ctx, Throwable e) {
+        if (e instanceof UpstreamException u) {
+            ctx.fail(new RegistryException(ErrorCode.UNAVAILABLE, u.getMessage(),
+                    Map.of("upstream", u.upstream(), "status", u.status())));
+            return;
+        }
+        ctx.fail(e);
+    }
+}
