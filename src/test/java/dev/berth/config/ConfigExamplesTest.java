@@ -40,5 +40,8 @@ class ConfigExamplesTest {
         assertEquals("registry-blobs", s3.storage().s3().bucket());
         assertEquals(16L << 20, s3.storage().s3().partSize().bytes());
         assertTrue(s3.storage().s3().pathStyle());
+        BerthConfig mirror = loader.load(Path.of("config/examples/mirror.yaml"), true, Map.of(), Map.of());
+        assertEquals(2, mirror.mirror().upstreams().size());
+        assertTrue(mirror.mirror().upstreams().get(0).isDefault());
     }
 }

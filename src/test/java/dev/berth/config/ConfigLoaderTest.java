@@ -387,6 +387,76 @@ class ConfigLoaderTest {
         assertMessageStartsWith(message.trim(), e);
     }
 
+    @Test
+    void mirrorUpstreamsLoadWithDefaults() throws IOException {
+        Path file = write("""
+                mirror:
+                  upstreams:
+                    - name: hub
+                      url: https://registry-1.docker.io
+                      host: docker.io
+                      default: true
+                    - name: quay
+                      url: https://quay.io
+                      prefix: quay/
+                      token: abc
+                      tagTtl: 1m
+                """);
+        BerthConfig c = loader.load(file, true, Map.of(), Map.of());
+        assertEquals(2, c.mirror().upstreams().size());
+        BerthConfig.UpstreamConfig hub = c.mirror().upstreams().get(0);
+        assertTrue(hub.isDefault());
+        assertEquals(Duration.ofMinutes(5), hub.tagTtl());
+        assertEquals("", hub.prefix());
+        assertEquals(Duration.ofMinutes(1), c.mirror().upstreams().get(1).tagTtl());
+        assertEquals(java.util.List.of(), BerthConfig.defaults().mirror().upstreams());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "name: Hub, url: 'http://h', host: a.io                           | mirror.upstreams[0].name: ",
+            "name: hub, url: 'ftp://h', host: a.io                            | mirror.upstreams[0].url: ",
+            "name: hub, url: 'http://h/v2/', host: a.io                       | mirror.upstreams[0].url: ",
+            "name: hub, url: 'http://h', host: 'a.io/x'                       | mirror.upstreams[0].host: ",
+            "name: hub, url: 'http://h', prefix: hub                          | mirror.upstreams[0].prefix: ",
+            "name: hub, url: 'http://h'                                       | mirror.upstreams[0]: no request",
+            "name: hub, url: 'http://h', host: a.io, username: u              | mirror.upstreams[0].password: ",
+            "name: hub, url: 'http://h', host: a.io, token: t, username: u, password: p | mirror.upstreams[0].token: ",
+            "name: hub, url: 'http://h', host: a.io, timeout: 0s              | mirror.upstreams[0].timeout: ",
+    })
+    void badMirrorUpstreamsNameTheKey(String upstream, String message) throws IOException {
+        ConfigException e = yamlError("mirror:\n  upstreams:\n    - {" + upstream.trim() + "}\n");
+        assertMessageStartsWith(message.trim(), e);
+    }
+
+    @Test
+    void mirrorUpstreamsMustNotCollide() throws IOException {
+        assertMessageStartsWith("mirror.upstreams[1].name: ", yamlError("""
+                mirror:
+                  upstreams:
+                    - {name: hub, url: 'http://a', host: a.io}
+                    - {name: hub, url: 'http://b', host: b.io}
+                """));
+        assertMessageStartsWith("mirror.upstreams[1].host: ", yamlError("""
+                mirror:
+                  upstreams:
+                    - {name: a, url: 'http://a', host: docker.io}
+                    - {name: b, url: 'http://b', host: docker.io}
+                """));
+        assertMessageStartsWith("mirror.upstreams[1].prefix: ", yamlError("""
+                mirror:
+                  upstreams:
+                    - {name: a, url: 'http://a', prefix: hub/}
+                    - {name: b, url: 'http://b', prefix: hub/library/}
+                """));
+        assertMessageStartsWith("mirror.upstreams[1].default: ", yamlError("""
+                mirror:
+                  upstreams:
+                    - {name: a, url: 'http://a', default: true}
+                    - {name: b, url: 'http://b', default: true}
+                """));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"localhost", ":5000", "0.0.0.0:", "0.0.0.0:http", "0.0.0.0:65536", "0.0.0.0:-1", ""})
     void badListenAddress(String listen) {
