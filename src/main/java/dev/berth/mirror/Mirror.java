@@ -12,8 +12,11 @@ import dev.berth.registry.store.ChangeHook;
 import dev.berth.registry.store.RegistryStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
@@ -55,7 +58,24 @@ public final class Mirror implements AutoCloseable {
         /** Cached, but the upstream could not confirm it (down, 5xx, 429): served stale. */
         STALE,
         /** Neither cached nor upstream. */
-        NOT_FOUND
+        NOT_FOUND,
+        /** Fetched now, and sent to the requesting client while it was being stored. */
+        STREAMED
+    }
+
+    /**
+     * Where a blob fetched for a client also goes while it is stored: asked once, by the request
+     * whose fetch it is, when the upstream has answered; null to take no part.
+     */
+    public interface Tee {
+        /**
+         * @param length the blob's length as the upstream announced it, or -1
+         * @return the client's stream (its status and headers already set), or null
+         */
+        WriteStream<Buffer> open(long length);
+
+        /** Registers what to do when the client goes away. */
+        void onClientGone(Runnable action);
     }
 
     private record Upstream(UpstreamConfig config, UpstreamClient client) {
@@ -249,12 +269,20 @@ public final class Mirror implements AutoCloseable {
      * the upstream into the store (visible only once its digest verified).
      */
     public Future<Outcome> blob(Route r, Digest digest) {
-        return store.blobs().stat(r.cacheRepository(), digest).compose(cached -> cached.isPresent()
-                ? Future.succeededFuture(Outcome.FRESH)
-                : once("b " + r.cacheRepository() + "@" + digest, () -> fetchBlob(r, digest)));
+        return blob(r, digest, null);
     }
 
-    private Future<Outcome> fetchBlob(Route r, Digest digest) {
+    /**
+     * The same; when this request's fetch brings the blob, it is also sent to {@code tee} as it
+     * arrives ({@link Outcome#STREAMED}). Concurrent requests wait for the stored copy.
+     */
+    public Future<Outcome> blob(Route r, Digest digest, Tee tee) {
+        return store.blobs().stat(r.cacheRepository(), digest).compose(cached -> cached.isPresent()
+                ? Future.succeededFuture(Outcome.FRESH)
+                : once("b " + r.cacheRepository() + "@" + digest, () -> fetchBlob(r, digest, tee)));
+    }
+
+    private Future<Outcome> fetchBlob(Route r, Digest digest, Tee tee) {
         String path = "/v2/" + r.upstreamRepository() + "/blobs/" + digest;
         return r.client().request(HttpMethod.GET, r.upstreamRepository(), path, List.of()).compose(resp -> {
             int status = resp.statusCode();
@@ -264,9 +292,19 @@ public final class Mirror implements AutoCloseable {
             }
             return store.uploads().start(r.cacheRepository()).compose(upload -> {
                 upload.tryLock();
-                return store.uploads().append(upload, resp)
+                String length = resp.getHeader("Content-Length");
+                WriteStream<Buffer> side = tee == null ? null
+                        : tee.open(length != null && length.matches("[0-9]{1,18}") ? Long.parseLong(length) : -1);
+                ReadStream<Buffer> body = resp;
+                if (side != null) {
+                    TeeReadStream teed = new TeeReadStream(resp, side);
+                    tee.onClientGone(teed::dropSide);
+                    body = teed;
+                }
+                Outcome done = side != null ? Outcome.STREAMED : Outcome.FRESH;
+                return store.uploads().append(upload, body)
                         .compose(size -> store.uploads().complete(upload, digest, ChangeHook.none()))
-                        .map(Outcome.FRESH)
+                        .map(done)
                         .recover(e -> store.uploads().cancel(upload).transform(x -> Future.failedFuture(
                                 e instanceof UpstreamException ? e : new UpstreamException(r.upstream().name(), 0,
                                         "fetching " + path + " failed: " + e.getMessage(), e))));

@@ -9,7 +9,12 @@ import dev.berth.registry.Reference;
 import dev.berth.registry.RepositoryName;
 import dev.berth.registry.store.RegistryStore;
 import io.vertx.core.Future;
+import dev.berth.registry.store.BlobInfo;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.streams.WriteStream;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +31,12 @@ final class MirrorHandler {
 
     private final Mirror mirror;
     private final RegistryStore store;
+    private final RegistryEvents events;
 
-    MirrorHandler(Mirror mirror, RegistryStore store) {
+    MirrorHandler(Mirror mirror, RegistryStore store, RegistryEvents events) {
         this.mirror = mirror;
         this.store = store;
+        this.events = events;
     }
 
     /** GET/HEAD of a manifest. */
@@ -55,10 +62,61 @@ final class MirrorHandler {
             return;
         }
         Digest digest = RequestValues.pathDigest(ctx);
-        route(ctx, name, local -> store.blobs().stat(local, digest).map(Optional::isPresent), r ->
-                mirror.blob(r, digest).onSuccess(outcome -> serve(ctx, r, outcome, () ->
+        route(ctx, name, local -> store.blobs().stat(local, digest).map(Optional::isPresent), r -> {
+            // A whole-blob GET that brings the blob in is answered while the blob is stored.
+            ClientTee tee = ctx.request().method() == HttpMethod.GET && ctx.request().getHeader(RegistryHeaders.RANGE) == null
+                    ? new ClientTee(ctx, r, digest) : null;
+            mirror.blob(r, digest, tee).onSuccess(outcome -> {
+                if (tee != null && tee.opened) {
+                    return; // sent as it arrived (ended with the fetch)
+                }
+                serve(ctx, r, outcome == Outcome.STREAMED ? Outcome.FRESH : outcome, () ->
                         new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString(),
-                                "upstream", r.upstream().name())))).onFailure(e -> fail(ctx, e)));
+                                "upstream", r.upstream().name())));
+            }).onFailure(e -> fail(ctx, e));
+        });
+    }
+
+    /** The response of the request whose fetch brings a blob, written as the blob arrives. */
+    private final class ClientTee implements Mirror.Tee {
+        private final RoutingContext ctx;
+        private final Route route;
+        private final Digest digest;
+        boolean opened;
+
+        ClientTee(RoutingContext ctx, Route route, Digest digest) {
+            this.ctx = ctx;
+            this.route = route;
+            this.digest = digest;
+        }
+
+        @Override
+        public WriteStream<Buffer> open(long length) {
+            HttpServerResponse response = ctx.response();
+            if (response.closed()) {
+                return null;
+            }
+            opened = true;
+            response.setStatusCode(200)
+                    .putHeader(RegistryHeaders.CONTENT_DIGEST, digest.toString())
+                    .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
+                    .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000");
+            if (length >= 0) {
+                response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
+            } else {
+                response.setChunked(true);
+            }
+            if (length >= 0) {
+                events.blobPulled(ctx, route.cacheRepository(), new BlobInfo(digest, length));
+            }
+            return response;
+        }
+
+        @Override
+        public void onClientGone(Runnable action) {
+            ctx.response().closeHandler(v -> action.run());
+        }
     }
 
     /** Writes (uploads, manifest PUT, deletes): refused in mirrored namespaces. */

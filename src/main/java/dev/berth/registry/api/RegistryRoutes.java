@@ -52,7 +52,7 @@ public final class RegistryRoutes {
         router.routeWithRegex(HttpMethod.GET, NAME + "/tags/list").handler(listings::tags);
 
         if (mirror != null) {
-            MirrorHandler mirrored = new MirrorHandler(mirror, store);
+            MirrorHandler mirrored = new MirrorHandler(mirror, store, events);
             for (HttpMethod m : new HttpMethod[] {HttpMethod.GET, HttpMethod.HEAD}) {
                 router.routeWithRegex(m, NAME + "/manifests/(?<reference>[^/]+)").handler(mirrored::manifest);
                 router.routeWithRegex(m, NAME + BLOB).handler(mirrored::blob);
