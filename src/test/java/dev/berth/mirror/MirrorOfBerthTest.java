@@ -1,0 +1,65 @@
+package dev.berth.mirror;
+
+import static dev.berth.testing.Fixtures.DOCKER_LIST;
+import static dev.berth.testing.Fixtures.DOCKER_MANIFEST;
+import static dev.berth.testing.Fixtures.header;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.berth.testing.Fixtures;
+import dev.berth.testing.Fixtures.Image;
+import dev.berth.testing.RegistryClient;
+import dev.berth.testing.TestRegistry;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One Berth mirroring another (anonymous upstream): an image and a manifest list, byte-exact. */
+class MirrorOfBerthTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aManifestListItsImagesAndTheirBlobsComeThroughByteExact() throws Exception {
+        try (TestRegistry upstream = TestRegistry.start(tmp.resolve("upstream"))) {
+            RegistryClient up = upstream.client();
+            Image amd = Fixtures.pushImage(up, "team/app", "amd", 2, true, "amd64");
+            Image arm = Fixtures.pushImage(up, "team/app", "arm", 3, true, "arm64");
+            byte[] list = Fixtures.index(DOCKER_LIST, DOCKER_MANIFEST, List.of(amd, arm), List.of("amd64", "arm64"));
+            String listDigest = up.pushManifest("team/app", "v1", DOCKER_LIST, list);
+
+            Path config = tmp.resolve("berth.yaml");
+            Files.writeString(config, """
+                    mirror:
+                      upstreams:
+                        - name: up
+                          url: %s
+                          prefix: up/
+                    """.formatted(upstream.baseUrl()));
+            try (TestRegistry mirror = TestRegistry.start(tmp.resolve("mirror"), config, Map.of())) {
+                RegistryClient c = mirror.client();
+                HttpResponse<byte[]> got = c.get("/v2/up/team/app/manifests/v1", "Accept", DOCKER_LIST + ", " + DOCKER_MANIFEST);
+                assertEquals(200, got.statusCode());
+                assertEquals(DOCKER_LIST, header(got, "Content-Type"));
+                assertEquals(listDigest, header(got, "Docker-Content-Digest"));
+                assertArrayEquals(list, got.body());
+                for (Image image : List.of(amd, arm)) {
+                    HttpResponse<byte[]> child = c.get("/v2/up/team/app/manifests/" + image.digest(), "Accept", DOCKER_MANIFEST);
+                    assertEquals(200, child.statusCode());
+                    assertArrayEquals(image.manifest(), child.body());
+                    for (String blob : image.layerDigests()) {
+                        assertEquals(blob, RegistryClient.sha256(c.get("/v2/up/team/app/blobs/" + blob).body()));
+                    }
+                    HttpResponse<byte[]> config2 = c.get("/v2/up/team/app/blobs/" + image.configDigest());
+                    assertEquals(image.configDigest(), RegistryClient.sha256(config2.body()));
+                }
+                // HEAD by tag answers from the cache with the upstream's digest.
+                assertEquals(listDigest, header(c.head("/v2/up/team/app/manifests/v1", "Accept", DOCKER_LIST), "Docker-Content-Digest"));
+            }
+        }
+    }
+}
