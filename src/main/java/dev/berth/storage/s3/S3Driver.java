@@ -31,7 +31,6 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -41,7 +40,6 @@ import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
@@ -339,11 +337,7 @@ public final class S3Driver implements StorageDriver {
         String dir = key.isEmpty() ? prefix : full(key) + "/";
         TreeSet<String> children = new TreeSet<>();
         try {
-            String token = null;
-            do {
-                String t = token;
-                ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
-                        .delimiter("/").continuationToken(t).build());
+            for (ListObjectsV2Response page : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(dir).delimiter("/"))) {
                 for (S3Object o : page.contents()) {
                     children.add(relative(o.key()));
                 }
@@ -351,8 +345,7 @@ public final class S3Driver implements StorageDriver {
                     String rel = relative(p.prefix());
                     children.add(rel.substring(0, rel.length() - 1));
                 }
-                token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-            } while (token != null);
+            }
         } catch (SdkException e) {
             throw io("list " + key, e);
         }
@@ -415,39 +408,28 @@ public final class S3Driver implements StorageDriver {
     /** Deletes every object whose key starts with {@code fullPrefix}; false when there was none. */
     private boolean deleteBelow(String fullPrefix) {
         boolean any = false;
-        String token = null;
-        do {
-            String t = token;
-            ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(fullPrefix)
-                    .continuationToken(t).build());
+        for (ListObjectsV2Response page : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(fullPrefix))) {
             List<ObjectIdentifier> ids = page.contents().stream()
                     .map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
             if (!ids.isEmpty()) {
                 any = true;
                 deleteAll(ids);
             }
-            token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-        } while (token != null);
+        }
         return any;
     }
 
     /** Open multipart uploads whose key starts with {@code fullPrefix}. */
     List<MultipartUpload> uploadsBelow(String fullPrefix) {
         List<MultipartUpload> all = new ArrayList<>();
-        String keyMarker = null;
-        String idMarker = null;
-        while (true) {
-            String k = keyMarker;
-            String i = idMarker;
-            ListMultipartUploadsResponse page = s3.listMultipartUploads(r -> r.bucket(bucket).prefix(fullPrefix)
-                    .keyMarker(k).uploadIdMarker(i));
-            all.addAll(page.uploads());
-            if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextKeyMarker() == null) {
-                return all;
-            }
-            keyMarker = page.nextKeyMarker();
-            idMarker = page.nextUploadIdMarker();
-        }
+        s3.listMultipartUploadsPaginator(r -> r.bucket(bucket).prefix(fullPrefix)).uploads().forEach(all::add);
+        return all;
+    }
+
+    /** Open multipart uploads of exactly {@code key}. */
+    List<MultipartUpload> uploadsOf(String key) {
+        String fullKey = full(key);
+        return uploadsBelow(fullKey).stream().filter(u -> u.key().equals(fullKey)).toList();
     }
 
     void abort(MultipartUpload u) {
@@ -477,19 +459,12 @@ public final class S3Driver implements StorageDriver {
                 }
             }
             String tails = prefix + RESERVED + "/tails/";
-            String token = null;
-            do {
-                String t = token;
-                ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(tails)
-                        .continuationToken(t).build());
-                for (S3Object o : page.contents()) {
-                    if (o.lastModified().isBefore(cutoff) && !sessionExists(o.key().substring(tails.length()))) {
-                        s3.deleteObject(r -> r.bucket(bucket).key(o.key()));
-                        removed++;
-                    }
+            for (S3Object o : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(tails)).contents()) {
+                if (o.lastModified().isBefore(cutoff) && !sessionExists(o.key().substring(tails.length()))) {
+                    s3.deleteObject(r -> r.bucket(bucket).key(o.key()));
+                    removed++;
                 }
-                token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-            } while (token != null);
+            }
         } catch (SdkException e) {
             throw io("purge abandoned writes", e);
         }

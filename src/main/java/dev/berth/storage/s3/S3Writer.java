@@ -13,8 +13,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
-import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
 
@@ -52,24 +50,21 @@ final class S3Writer implements StorageWriter {
     static S3Writer open(S3Driver driver, String key, boolean append) throws IOException {
         S3Writer w = new S3Writer(driver, key);
         try {
-            String upload = latestUpload(driver, key);
+            List<MultipartUpload> uploads = driver.uploadsOf(key);
             if (!append) {
-                w.discard(upload);
+                w.discard(uploads);
                 return w;
             }
+            // The newest open upload of the key is the one to continue.
+            String upload = uploads.stream().max(Comparator.comparing(MultipartUpload::initiated))
+                    .map(MultipartUpload::uploadId).orElse(null);
             if (upload != null) {
                 w.uploadId = upload;
-                Integer marker = null;
-                do {
-                    Integer m = marker;
-                    ListPartsResponse page = driver.client().listParts(r -> r.bucket(driver.bucket())
-                            .key(driver.full(key)).uploadId(upload).partNumberMarker(m));
-                    for (Part p : page.parts()) {
-                        w.parts.add(CompletedPart.builder().partNumber(p.partNumber()).eTag(p.eTag()).build());
-                        w.uploaded += p.size();
-                    }
-                    marker = Boolean.TRUE.equals(page.isTruncated()) ? page.nextPartNumberMarker() : null;
-                } while (marker != null);
+                for (Part p : driver.client().listPartsPaginator(r -> r.bucket(driver.bucket()).key(driver.full(key))
+                        .uploadId(upload)).parts()) {
+                    w.parts.add(CompletedPart.builder().partNumber(p.partNumber()).eTag(p.eTag()).build());
+                    w.uploaded += p.size();
+                }
                 w.parts.sort(Comparator.comparingInt(CompletedPart::partNumber));
             }
             try {
@@ -97,28 +92,9 @@ final class S3Writer implements StorageWriter {
         }
     }
 
-    /** The newest open multipart upload of exactly this key, if any. */
-    private static String latestUpload(S3Driver driver, String key) {
-        String full = driver.full(key);
-        ListMultipartUploadsResponse r = driver.client().listMultipartUploads(b -> b.bucket(driver.bucket()).prefix(full));
-        MultipartUpload newest = null;
-        for (MultipartUpload u : r.uploads()) {
-            if (u.key().equals(full) && (newest == null || u.initiated().isAfter(newest.initiated()))) {
-                newest = u;
-            }
-        }
-        return newest == null ? null : newest.uploadId();
-    }
-
-    /** Aborts {@code upload} (and any other open upload of the key) and removes the tail. */
-    private void discard(String upload) {
-        String full = driver.full(key);
-        ListMultipartUploadsResponse r = driver.client().listMultipartUploads(b -> b.bucket(driver.bucket()).prefix(full));
-        for (MultipartUpload u : r.uploads()) {
-            if (u.key().equals(full)) {
-                driver.client().abortMultipartUpload(b -> b.bucket(driver.bucket()).key(full).uploadId(u.uploadId()));
-            }
-        }
+    /** Aborts {@code uploads} (the open uploads of the key) and removes the tail. */
+    private void discard(List<MultipartUpload> uploads) {
+        uploads.forEach(driver::abort);
         driver.client().deleteObject(b -> b.bucket(driver.bucket()).key(driver.tailKey(key)));
     }
 
@@ -206,7 +182,7 @@ final class S3Writer implements StorageWriter {
             return;
         }
         try {
-            discard(uploadId);
+            discard(driver.uploadsOf(key));
         } catch (SdkException e) {
             throw S3Driver.io("cancel " + key, e);
         }
