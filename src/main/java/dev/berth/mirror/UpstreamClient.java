@@ -76,7 +76,8 @@ public final class UpstreamClient implements AutoCloseable {
     private final HttpClient http;
     private final Clock clock;
     private final String origin;
-    private final Map<TokenKey, Future<Token>> tokens = new ConcurrentHashMap<>();
+    /** Tokens by the repository they were fetched for (one client talks to one upstream, one realm). */
+    private final Map<String, Future<Token>> tokens = new ConcurrentHashMap<>();
     private final AtomicLong tokenFetches = new AtomicLong();
     /** Set once the upstream asked for basic auth: from then on credentials go with every request. */
     private volatile boolean basicWanted;
@@ -199,11 +200,9 @@ public final class UpstreamClient implements AutoCloseable {
         if (!options.token().isEmpty()) {
             return Future.succeededFuture("Bearer " + options.token());
         }
-        for (Map.Entry<TokenKey, Future<Token>> e : tokens.entrySet()) {
-            Future<Token> f = e.getValue();
-            if (e.getKey().scope().equals(pullScope(repository)) && f.succeeded() && fresh(f.result())) {
-                return Future.succeededFuture("Bearer " + f.result().value());
-            }
+        Future<Token> cached = tokens.get(repository);
+        if (cached != null && cached.succeeded() && fresh(cached.result())) {
+            return Future.succeededFuture("Bearer " + cached.result().value());
         }
         if (basicWanted && !options.username().isEmpty()) {
             return Future.succeededFuture(basic());
@@ -231,7 +230,7 @@ public final class UpstreamClient implements AutoCloseable {
             if (c.isBearer() && c.param("realm").isPresent()) {
                 TokenKey key = new TokenKey(c.param("realm").get(), c.param("service").orElse(""),
                         c.param("scope").orElse(pullScope(repository)));
-                return token(key).map(t -> "Bearer " + t.value());
+                return token(repository, key).map(t -> "Bearer " + t.value());
             }
         }
         for (AuthChallenge c : challenges) {
@@ -248,13 +247,19 @@ public final class UpstreamClient implements AutoCloseable {
                 "answered 401 with no challenge Berth can meet: " + header, null));
     }
 
-    /** The cached token for {@code key} while fresh; otherwise one fetch, shared by whoever asks meanwhile. */
-    private Future<Token> token(TokenKey key) {
-        return tokens.compute(key, (k, current) -> {
+    /**
+     * The cached token for {@code repository} while fresh; otherwise one fetch from the realm {@code key}
+     * names, shared by whoever asks meanwhile. Expired tokens are dropped first, so the cache holds no
+     * more than the repositories in use.
+     */
+    private Future<Token> token(String repository, TokenKey key) {
+        // Only a 401 gets here; the map is never changed from inside compute().
+        tokens.values().removeIf(f -> f.isComplete() && (f.failed() || !fresh(f.result())));
+        return tokens.compute(repository, (k, current) -> {
             if (current != null && (!current.isComplete() || current.succeeded() && fresh(current.result()))) {
                 return current;
             }
-            Future<Token> fetch = fetchToken(k);
+            Future<Token> fetch = fetchToken(key);
             fetch.onFailure(e -> tokens.remove(k, fetch));
             return fetch;
         });
