@@ -268,16 +268,8 @@ public final class ConfigLoader {
         if (s3.region().isBlank()) {
             throw new ConfigException("storage.s3.region: must not be empty");
         }
-        if (!s3.endpoint().isEmpty()) {
-            try {
-                URI uri = new URI(s3.endpoint());
-                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-                if (!(scheme.equals("http") || scheme.equals("https")) || uri.getRawAuthority() == null) {
-                    throw new URISyntaxException(s3.endpoint(), "expected an absolute http:// or https:// URL");
-                }
-            } catch (URISyntaxException e) {
-                throw new ConfigException("storage.s3.endpoint: not an absolute http(s) URL: '" + s3.endpoint() + "'");
-            }
+        if (!s3.endpoint().isEmpty() && httpUrl(s3.endpoint()) == null) {
+            throw new ConfigException("storage.s3.endpoint: not an absolute http(s) URL: '" + s3.endpoint() + "'");
         }
         if (!s3.prefix().isEmpty() && (!s3.prefix().matches("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+/?")
                 || Arrays.stream(s3.prefix().split("/")).anyMatch(seg -> seg.equals(".") || seg.equals("..")))) {
@@ -320,14 +312,8 @@ public final class ConfigLoader {
             if (!names.add(u.name())) {
                 throw new ConfigException(key + ".name: '" + u.name() + "' is used by another upstream");
             }
-            try {
-                URI uri = new URI(u.url() == null ? "" : u.url());
-                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-                if (!(scheme.equals("http") || scheme.equals("https")) || uri.getRawAuthority() == null
-                        || (uri.getRawPath() != null && uri.getRawPath().length() > 1) || uri.getRawQuery() != null) {
-                    throw new URISyntaxException(String.valueOf(u.url()), "expected http(s)://host[:port]");
-                }
-            } catch (URISyntaxException e) {
+            URI url = httpUrl(u.url());
+            if (url == null || (url.getRawPath() != null && url.getRawPath().length() > 1) || url.getRawQuery() != null) {
                 throw new ConfigException(key + ".url: expected the registry's base URL, http(s)://host[:port] (got '"
                         + u.url() + "')");
             }
@@ -374,6 +360,24 @@ public final class ConfigLoader {
         }
     }
 
+    /** {@code text} as an absolute http(s) URL with a host, or null when it is not one. */
+    private static URI httpUrl(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            URI uri = new URI(text);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            // The authority, not getHost(): host names with '_' (compose service names) have no "host" to java.net.URI.
+            String authority = uri.getRawAuthority();
+            boolean ok = (scheme.equals("http") || scheme.equals("https")) && authority != null && !authority.isEmpty()
+                    && !authority.startsWith(":");
+            return ok ? uri : null;
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
     private static void validateNotifications(BerthConfig.NotificationsConfig n) {
         positive("notifications.retention", n.retention());
         Set<String> names = new HashSet<>();
@@ -389,16 +393,7 @@ public final class ConfigLoader {
             if (e.url() == null || e.url().isBlank()) {
                 throw new ConfigException(key + ".url: required");
             }
-            try {
-                URI uri = new URI(e.url());
-                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-                // The authority, not getHost(): host names with '_' (compose service names) have no "host" to java.net.URI.
-                String authority = uri.getRawAuthority();
-                if (!(scheme.equals("http") || scheme.equals("https")) || authority == null || authority.isEmpty()
-                        || authority.startsWith(":")) {
-                    throw new URISyntaxException(e.url(), "expected an absolute http:// or https:// URL");
-                }
-            } catch (URISyntaxException ex) {
+            if (httpUrl(e.url()) == null) {
                 throw new ConfigException(key + ".url: not an absolute http(s) URL: '" + e.url() + "'");
             }
             positive(key + ".timeout", e.timeout());

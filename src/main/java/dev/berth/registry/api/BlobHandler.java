@@ -53,11 +53,7 @@ final class BlobHandler {
                     .header(HttpHeaders.CONTENT_RANGE.toString(), "bytes */" + size));
             return;
         }
-        response.putHeader(RegistryHeaders.CONTENT_DIGEST, digest)
-                .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
-                .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
-                .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000")
-                .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+        contentHeaders(response, digest).putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
         if (("\"" + digest + "\"").equals(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH))) {
             response.setStatusCode(304).end();
             return;
@@ -73,6 +69,14 @@ final class BlobHandler {
             return;
         }
         events.blobPulled(ctx, repo, blob).onSuccess(v -> send(ctx, blob, range, offset, length)).onFailure(ctx::fail);
+    }
+
+    /** The headers of every blob body: digest, ETag, immutable caching, octet-stream. */
+    static HttpServerResponse contentHeaders(HttpServerResponse response, String digest) {
+        return response.putHeader(RegistryHeaders.CONTENT_DIGEST, digest)
+                .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000")
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
     }
 
     private void send(RoutingContext ctx, BlobInfo blob, ByteRange range, long offset, long length) {

@@ -97,18 +97,12 @@ final class MirrorHandler {
                 return null;
             }
             opened = true;
-            response.setStatusCode(200)
-                    .putHeader(RegistryHeaders.CONTENT_DIGEST, digest.toString())
-                    .putHeader(HttpHeaders.ETAG, "\"" + digest + "\"")
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
-                    .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=31536000");
+            BlobHandler.contentHeaders(response.setStatusCode(200), digest.toString());
             if (length >= 0) {
                 response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
+                events.blobPulled(ctx, route.cacheRepository(), new BlobInfo(digest, length));
             } else {
                 response.setChunked(true);
-            }
-            if (length >= 0) {
-                events.blobPulled(ctx, route.cacheRepository(), new BlobInfo(digest, length));
             }
             return response;
         }

@@ -18,6 +18,7 @@ import io.vertx.core.Future;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -126,14 +127,7 @@ public final class ManifestStore {
             }
             return locks.withLock(repo, () -> {
                 checkReferences(repo, manifest);
-                LinkFiles.write(driver, StorageLayout.revisionLink(repo, digest), digest);
-                caches.revisions.invalidate(new RepoDigest(repo, digest));
-                if (manifest.subject() != null) {
-                    LinkFiles.write(driver, StorageLayout.referrerLink(repo, manifest.subject().digest(), digest), digest);
-                }
-                for (Tag tag : toTag) {
-                    tags.tag(repo, tag, digest);
-                }
+                link(repo, digest, manifest, toTag);
                 PutManifestResult result = new PutManifestResult(digest, List.copyOf(toTag),
                         manifest.subject() == null ? null : manifest.subject().digest(), manifest, bytes.length);
                 pushed.accept(result);
@@ -156,17 +150,25 @@ public final class ManifestStore {
                 blobs.put(digest, bytes);
             }
             return locks.withLock(repo, () -> {
-                LinkFiles.write(driver, StorageLayout.revisionLink(repo, digest), digest);
-                caches.revisions.invalidate(new RepoDigest(repo, digest));
-                if (manifest.subject() != null) {
-                    LinkFiles.write(driver, StorageLayout.referrerLink(repo, manifest.subject().digest(), digest), digest);
-                }
-                if (tag.isPresent()) {
-                    tags.tag(repo, tag.get(), digest);
-                }
+                link(repo, digest, manifest, tag.stream().toList());
                 return digest;
             });
         });
+    }
+
+    /**
+     * Blocking, under the repository's lock: makes stored manifest {@code digest} part of {@code repo},
+     * indexes it under its subject, and points {@code toTag} at it.
+     */
+    private void link(RepositoryName repo, Digest digest, Manifest manifest, Collection<Tag> toTag) throws IOException {
+        LinkFiles.write(driver, StorageLayout.revisionLink(repo, digest), digest);
+        caches.revisions.invalidate(new RepoDigest(repo, digest));
+        if (manifest.subject() != null) {
+            LinkFiles.write(driver, StorageLayout.referrerLink(repo, manifest.subject().digest(), digest), digest);
+        }
+        for (Tag tag : toTag) {
+            tags.tag(repo, tag, digest);
+        }
     }
 
     /** Points {@code tag} of {@code repo} at {@code digest}, a manifest the repository holds (a mirror's revalidation). */
