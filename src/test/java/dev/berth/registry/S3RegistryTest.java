@@ -220,11 +220,8 @@ class S3RegistryTest {
     @Test
     void aPatchWhoseTailCouldNotBeStoredFailsAndTheStatusTellsWhereToResume() throws Exception {
         try (FlakyS3Proxy flaky = FlakyS3Proxy.start(s3.endpoint(), 0)) {
-            Map<String, String> config = new HashMap<>(s3.berthConfig(BUCKET, prefix()));
-            config.put("storage.s3.endpoint", flaky.endpoint().toString());
-            config.put("storage.s3.partSize", "5MiB");
-            config.put("storage.s3.redirect", "false");
-            try (TestRegistry registry = TestRegistry.start(tmp.resolve("tailless"), config)) {
+            try (TestRegistry registry = start(prefix(), "storage.s3.endpoint", flaky.endpoint().toString(),
+                    "storage.s3.redirect", "false")) {
                 RegistryClient c = registry.client();
                 byte[] blob = randomBytes(9 * MIB);
                 HttpResponse<byte[]> started = c.post("/v2/s3/tail/blobs/uploads/", new byte[0]);
@@ -453,11 +450,8 @@ class S3RegistryTest {
     @Test
     void throttlingAndServerErrorsAreRetriedByTheClient() throws Exception {
         try (FlakyS3Proxy flaky = FlakyS3Proxy.start(s3.endpoint(), 4)) {
-            Map<String, String> config = new HashMap<>(s3.berthConfig(BUCKET, prefix()));
-            config.put("storage.s3.endpoint", flaky.endpoint().toString());
-            config.put("storage.s3.partSize", "5MiB");
-            config.put("storage.s3.redirect", "false");
-            try (TestRegistry registry = TestRegistry.start(tmp.resolve("flaky"), config)) {
+            try (TestRegistry registry = start(prefix(), "storage.s3.endpoint", flaky.endpoint().toString(),
+                    "storage.s3.redirect", "false")) {
                 RegistryClient c = registry.client();
                 // Every 4th S3 request fails with 503 SlowDown or 500 InternalError; every push and pull
                 // still succeeds, multipart uploads included.

@@ -57,18 +57,12 @@ public final class FlakyS3Proxy implements AutoCloseable {
         long number = requests.incrementAndGet();
         if (alsoFail.test(req)) {
             failed.incrementAndGet();
-            req.response().setStatusCode(503).putHeader("Content-Type", "application/xml").putHeader("Connection", "close")
-                    .end("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
-                            + "<Message>injected</Message></Error>");
+            fail(req, 503, "SlowDown");
             return;
         }
         if (n > 0 && number % n == 0) {
             boolean slowDown = failed.incrementAndGet() % 2 == 1;
-            String code = slowDown ? "SlowDown" : "InternalError";
-            req.response().setStatusCode(slowDown ? 503 : 500).putHeader("Content-Type", "application/xml")
-                    .putHeader("Connection", "close")
-                    .end("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code
-                            + "</Code><Message>injected</Message></Error>");
+            fail(req, slowDown ? 503 : 500, slowDown ? "SlowDown" : "InternalError");
             return;
         }
         req.pause();
@@ -95,6 +89,13 @@ public final class FlakyS3Proxy implements AutoCloseable {
                         req.connection().close();
                     }
                 });
+    }
+
+    /** An S3 error answer, on a connection that is then closed (the request body is not read). */
+    private static void fail(HttpServerRequest req, int status, String code) {
+        req.response().setStatusCode(status).putHeader("Content-Type", "application/xml").putHeader("Connection", "close")
+                .end("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code
+                        + "</Code><Message>injected</Message></Error>");
     }
 
     public URI endpoint() {
