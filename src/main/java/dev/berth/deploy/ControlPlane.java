@@ -637,10 +637,7 @@ public final class ControlPlane {
                 Placements.placePending(state, changes, cluster.clusterName(), random);
             }
             reconcileCluster(state, changes, cluster.clusterName());
-            ObjectNode answer = object();
-            answer.set("containerInstances", updated);
-            answer.set("failures", failures);
-            return answer;
+            return answer("containerInstances", updated, failures);
         };
     }
 
@@ -707,10 +704,7 @@ public final class ControlPlane {
                 state.putTask(changes, t);
                 tasks.add(DeployJson.MAPPER.valueToTree(t));
             }
-            ObjectNode answer = object();
-            answer.set("tasks", tasks);
-            answer.set("failures", array());
-            return answer;
+            return answer("tasks", tasks, array());
         };
     }
 
@@ -746,10 +740,7 @@ public final class ControlPlane {
                 tasks.add(DeployJson.MAPPER.valueToTree(t));
                 snapshot = Placements.snapshot(state, cluster.clusterName());
             }
-            ObjectNode answer = object();
-            answer.set("tasks", tasks);
-            answer.set("failures", failures);
-            return answer;
+            return answer("tasks", tasks, failures);
         };
     }
 
@@ -1240,8 +1231,13 @@ public final class ControlPlane {
                 found.add(d);
             }
         }
+        return answer(field, found, failures);
+    }
+
+    /** ECS's answer shape: {@code {field: [...], failures: [...]}}. */
+    private static ObjectNode answer(String field, ArrayNode items, ArrayNode failures) {
         ObjectNode answer = object();
-        answer.set(field, found);
+        answer.set(field, items);
         answer.set("failures", failures);
         return answer;
     }
