@@ -207,6 +207,29 @@ class AgentFakeEngineTest {
         return Messages.read(f, Messages.TaskStateChange.class);
     }
 
+    /**
+     * An agent restarted with task t1 of {@code td} RUNNING in container c1 (which the Engine has),
+     * connected, and in step with the controller's first snapshot.
+     */
+    private Agent startWithOneRunningTask(TaskDefinition td) throws Exception {
+        startFakes("node1");
+        LocalState s = registered();
+        LocalState.LocalTask t = new LocalState.LocalTask();
+        t.spec = spec("t1", "RUNNING", td);
+        t.phase = LocalState.LocalTask.RUNNING;
+        t.containers.put("app", "c1");
+        t.reportedHealth = "UNKNOWN";
+        s.tasks.put("t1", t);
+        s.lastSeq = 1;
+        s.save(tmp.resolve("agent/agent.json"));
+        engine.containers.put("c1", new JsonObject().put("task", "t1").put("name", "app").put("status", "running"));
+        Agent agent = startAgent();
+        assertTrue(controller.next("Hello", 10) != null);
+        controller.send(new Messages.DesiredState(1, List.of(spec("t1", "RUNNING", td))));
+        controller.next("Ack", 5);
+        return agent;
+    }
+
     // ---------------------------------------------------------------- tests
 
     /** Agent.apply sets lastSeq in memory before saving; a failed save, then the controller's resend, is acked unpersisted. */
@@ -225,7 +248,7 @@ class AgentFakeEngineTest {
             controller.send(new Messages.DesiredState(2, List.of())); // the gateway's resend
             Messages.Frame ack = controller.next("Ack", 3);
             long onDisk = LocalState.load(tmp.resolve("agent/agent.json")).lastSeq;
-            // Fails today: Ack{2} arrives while the file still says lastSeq 1.
+            // Before the fix, Ack{2} arrived while the file still said lastSeq 1.
             assertTrue(ack == null || onDisk >= Messages.read(ack, Messages.Ack.class).seq(),
                     "acked seq " + (ack == null ? "-" : Messages.read(ack, Messages.Ack.class).seq()) + " but persisted " + onDisk);
         } finally {
@@ -250,8 +273,8 @@ class AgentFakeEngineTest {
             assertTrue(controller.next("Hello", 10) != null);
             controller.send(new Messages.DesiredState(2, List.of(spec("t2", "RUNNING", td))));
             Messages.Frame f = controller.next("TaskStateChange", 10);
-            // Fails today: "side" is never created; "app" (never started) is taken for an exited essential container,
-            // and the task is reported STOPPED ("Essential container app exited with code 0") instead of finishing its start.
+            // Before the fix, "side" was never created; "app" (never started) was taken for an exited essential container,
+            // and the task was reported STOPPED ("Essential container app exited with code 0") instead of finishing its start.
             assertTrue(engine.calls.stream().anyMatch(c -> c.equals("POST /containers/create")),
                     "never created the missing container; calls=" + engine.calls + " report=" + (f == null ? null : change(f)));
             assertEquals("RUNNING", change(f).status(), String.valueOf(change(f)));
@@ -263,30 +286,16 @@ class AgentFakeEngineTest {
     /** Follow log streams are not cancelled when the session ends: each reconnect leaks Engine connections. */
     @Test
     void followedLogStreamsEndWithTheSession() throws Exception {
-        startFakes("node1");
         TaskDefinition td = definition("app");
-        LocalState s = registered();
-        LocalState.LocalTask t = new LocalState.LocalTask();
-        t.spec = spec("t1", "RUNNING", td);
-        t.phase = LocalState.LocalTask.RUNNING;
-        t.containers.put("app", "c1");
-        t.reportedHealth = "UNKNOWN";
-        s.tasks.put("t1", t);
-        s.lastSeq = 1;
-        s.save(tmp.resolve("agent/agent.json"));
-        engine.containers.put("c1", new JsonObject().put("task", "t1").put("name", "app").put("status", "running"));
-        Agent agent = startAgent();
+        Agent agent = startWithOneRunningTask(td);
         try {
-            assertTrue(controller.next("Hello", 10) != null);
-            controller.send(new Messages.DesiredState(1, List.of(spec("t1", "RUNNING", td))));
-            controller.next("Ack", 5);
             controller.send(new Messages.LogsRequest("r1", "t1", "app", true, -1));
             assertTrue(controller.next("LogsData", 5) != null);
             assertEquals(1, engine.openLogStreams.get());
             controller.ws.close(); // the session ends (controller restart, network blip, replaced session)
             assertTrue(controller.next("Hello", 10) != null, "reconnected");
             Thread.sleep(2000);
-            // Fails today: the follow stream (one of the Engine client's 8 pooled connections) is still open.
+            // Before the fix, the follow stream (one of the Engine client's 8 pooled connections) stayed open.
             assertEquals(0, engine.openLogStreams.get(), "follow stream of the ended session still open");
         } finally {
             await(agent.stop());
@@ -296,23 +305,9 @@ class AgentFakeEngineTest {
     /** Eight follow readers take every pooled Engine connection: the agent can no longer stop (or watch) anything. */
     @Test
     void followedLogsNeverHoldUpStopsAndStarts() throws Exception {
-        startFakes("node1");
         TaskDefinition td = definition("app");
-        LocalState s = registered();
-        LocalState.LocalTask t = new LocalState.LocalTask();
-        t.spec = spec("t1", "RUNNING", td);
-        t.phase = LocalState.LocalTask.RUNNING;
-        t.containers.put("app", "c1");
-        t.reportedHealth = "UNKNOWN";
-        s.tasks.put("t1", t);
-        s.lastSeq = 1;
-        s.save(tmp.resolve("agent/agent.json"));
-        engine.containers.put("c1", new JsonObject().put("task", "t1").put("name", "app").put("status", "running"));
-        Agent agent = startAgent();
+        Agent agent = startWithOneRunningTask(td);
         try {
-            assertTrue(controller.next("Hello", 10) != null);
-            controller.send(new Messages.DesiredState(1, List.of(spec("t1", "RUNNING", td))));
-            controller.next("Ack", 5);
             for (int i = 0; i < 8; i++) {
                 controller.send(new Messages.LogsRequest("r" + i, "t1", "app", true, -1));
             }
@@ -323,7 +318,7 @@ class AgentFakeEngineTest {
             assertEquals(8, engine.openLogStreams.get());
             controller.send(new Messages.DesiredState(2, List.of(spec("t1", "STOPPED", td))));
             Messages.Frame stopped = controller.next("TaskStateChange", 10);
-            // Fails today: no POST /containers/c1/stop reaches the Engine (it waits up to 120 s for a pooled connection).
+            // Before the fix, no POST /containers/c1/stop reached the Engine (it waited up to 120 s for a pooled connection).
             assertTrue(stopped != null && "STOPPED".equals(change(stopped).status()),
                     "task not stopped within 10 s; stop calls: " + engine.calls.stream().filter(c -> c.endsWith("/stop")).toList());
         } finally {
