@@ -8,6 +8,12 @@ import dev.berth.db.Migration;
 import dev.berth.agent.Agent;
 import dev.berth.agent.docker.DockerEngine;
 import dev.berth.mirror.Mirror;
+import dev.berth.mirror.MirrorCache;
+import dev.berth.mirror.MirrorSchema;
+import dev.berth.mirror.MirrorStats;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.berth.deploy.ControlPlane;
 import dev.berth.deploy.api.AgentGateway;
 import dev.berth.deploy.api.ControlPlaneRoutes;
@@ -79,6 +85,9 @@ public final class BerthServer implements AutoCloseable {
     private final String host;
     private volatile boolean stopped;
     private volatile String httpDeployment;
+    private volatile Mirror mirror;
+    /** Meters exported on {@code /metrics} in the Prometheus text format. */
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     private BerthServer(BerthConfig config, Vertx vertx, StorageDriver driver, RegistryStore store, Database database,
                         NotificationService notifications, String host, int port) {
@@ -136,6 +145,7 @@ public final class BerthServer implements AutoCloseable {
         try {
             List<Migration> migrations = new ArrayList<>(NotifySchema.MIGRATIONS);
             migrations.addAll(ControlPlaneSchema.MIGRATIONS);
+            migrations.addAll(MirrorSchema.MIGRATIONS);
             String location = databaseLocation(config);
             if (!location.equals(":memory:")) {
                 // With blobs elsewhere (S3), nothing else has made the data directory yet.
@@ -201,16 +211,28 @@ public final class BerthServer implements AutoCloseable {
             throw new IOException("start-up of event subscribers failed: " + e.getMessage(), e);
         }
         // The pull-through mirror, when upstreams are configured.
-        Mirror mirror = config.mirror().upstreams().isEmpty() ? null : new Mirror(vertx, config.mirror().upstreams(), store);
+        Mirror mirror;
+        try {
+            mirror = config.mirror().upstreams().isEmpty() ? null : mirror(vertx, config, database, store, server.metrics,
+                    mutableTtl != null);
+        } catch (Exception e) {
+            server.close();
+            throw new IOException("cannot load the mirror's cache accounting: " + e.getMessage(), e);
+        }
+        server.mirror = mirror;
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
-                            v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror),
+                            v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror,
+                                    server.metrics),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             server.close();
             throw new IOException("cannot listen on " + listen.host() + ":" + port + ": " + e.getMessage(), e);
+        }
+        if (mirror != null) {
+            mirror.cache().start();
         }
         server.scheduleUploadPurge();
         server.scheduleControlPlaneTicks();
@@ -221,15 +243,26 @@ public final class BerthServer implements AutoCloseable {
         return server;
     }
 
-    /** Every HTTP route: the registry under /v2/, the operator API under /api/. */
+    private static Mirror mirror(Vertx vertx, BerthConfig config, Database database, RegistryStore store,
+                                 MeterRegistry metrics, boolean shared) throws Exception {
+        List<String> names = config.mirror().upstreams().stream().map(BerthConfig.UpstreamConfig::name).toList();
+        MirrorStats stats = new MirrorStats(metrics, names);
+        MirrorCache cache = new MirrorCache(vertx, database, store, config.mirror().cache(), shared, Clock.systemUTC(),
+                names, stats);
+        MirrorStats.gauges(metrics, names, cache::size, cache::items);
+        return new Mirror(vertx, config.mirror().upstreams(), store, stats, cache, Clock.systemUTC());
+    }
+
+    /** Every HTTP route: the registry under /v2/, the operator API under /api/, metrics on /metrics. */
     private static Router routes(Vertx vertx, BerthConfig config, StorageDriver driver, RegistryStore store, NotificationService notifications,
-                                 ControlPlane controlPlane, AgentGateway gateway, Mirror mirror) {
+                                 ControlPlane controlPlane, AgentGateway gateway, Mirror mirror,
+                                 PrometheusMeterRegistry metrics) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
         }
         RegistryRoutes.mount(router, store, config.registry(), notifications, mirror);
-        ApiRoutes.mount(router, notifications, driver);
+        ApiRoutes.mount(router, notifications, driver, mirror, metrics);
         ControlPlaneRoutes.mount(router, controlPlane, config.deploy().hookSecret());
         gateway.mount(router);
         Handler<RoutingContext> registryUnmatched = RegistryRoutes.unmatched();
@@ -413,6 +446,9 @@ public final class BerthServer implements AutoCloseable {
             } catch (Exception e) {
                 LOG.atWarn().setCause(e).log("the embedded agent did not stop cleanly");
             }
+        }
+        if (mirror != null) {
+            mirror.close();
         }
         notifications.close();
         try {

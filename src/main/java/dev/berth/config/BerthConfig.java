@@ -22,7 +22,7 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         log = log == null ? new LogConfig(null, null, null) : log;
         deploy = deploy == null ? new DeployConfig(null, null, null) : deploy;
         agent = agent == null ? new AgentConfig(null, null, null) : agent;
-        mirror = mirror == null ? new MirrorConfig(null) : mirror;
+        mirror = mirror == null ? new MirrorConfig(null, null) : mirror;
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
@@ -39,10 +39,27 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         return new BerthConfig(null, null, null, null, null, null, null, null, null);
     }
 
-    /** The pull-through mirror: the upstream registries it stands for (none: no mirroring). */
-    public record MirrorConfig(List<UpstreamConfig> upstreams) {
+    /**
+     * The pull-through mirror: the upstream registries it stands for (none: no mirroring), and how
+     * much of what it fetched it keeps.
+     */
+    public record MirrorConfig(List<UpstreamConfig> upstreams, MirrorCacheConfig cache) {
         public MirrorConfig {
             upstreams = upstreams == null ? List.of() : List.copyOf(upstreams);
+            cache = cache == null ? new MirrorCacheConfig(null, null, null) : cache;
+        }
+    }
+
+    /**
+     * Eviction of mirrored content, least recently pulled first. {@code maxSize}: the most bytes the
+     * cache holds over all upstreams (0: no cap); {@code ttl}: content not pulled for this long goes
+     * (0: kept however old); {@code evictInterval}: how often both are applied.
+     */
+    public record MirrorCacheConfig(DataSize maxSize, Duration ttl, Duration evictInterval) {
+        public MirrorCacheConfig {
+            maxSize = maxSize == null ? DataSize.ofBytes(0) : maxSize;
+            ttl = ttl == null ? Duration.ofDays(7) : ttl;
+            evictInterval = evictInterval == null ? Duration.ofMinutes(1) : evictInterval;
         }
     }
 
@@ -52,11 +69,13 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
      * namespace that routes to it (e.g. {@code hub/}); {@code isDefault}: where names no local
      * repository holds go (Docker daemons with {@code registry-mirrors}); credentials (basic, or a
      * fixed bearer {@code token}); {@code tagTtl}: how long a tag is served without asking upstream
-     * again; {@code timeout}: connecting and silence.
+     * again; {@code timeout}: connecting and silence; {@code allowPush}: pushes to names routed to
+     * it are stored in the local repository of that name (which then answers first) instead of
+     * being refused.
      */
     public record UpstreamConfig(String name, String url, String host, String prefix, String username, String password,
                                  String token, Duration tagTtl, @com.fasterxml.jackson.annotation.JsonProperty("default")
-                                 Boolean isDefault, Duration timeout) {
+                                 Boolean isDefault, Duration timeout, Boolean allowPush) {
         public UpstreamConfig {
             host = host == null ? "" : host;
             prefix = prefix == null ? "" : prefix;
@@ -66,6 +85,7 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
             tagTtl = tagTtl == null ? Duration.ofMinutes(5) : tagTtl;
             isDefault = isDefault == null ? Boolean.FALSE : isDefault;
             timeout = timeout == null ? Duration.ofSeconds(30) : timeout;
+            allowPush = allowPush == null ? Boolean.FALSE : allowPush;
         }
     }
 

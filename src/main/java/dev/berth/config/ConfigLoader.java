@@ -358,6 +358,10 @@ public final class ConfigLoader {
             }
             positive(key + ".timeout", u.timeout());
         }
+        if (m.cache().ttl().isNegative()) {
+            throw new ConfigException("mirror.cache.ttl: must not be negative (0 keeps content however long it goes unpulled)");
+        }
+        positive("mirror.cache.evictInterval", m.cache().evictInterval());
     }
 
     /** {@code text} as an absolute http(s) URL with a host, or null when it is not one. */

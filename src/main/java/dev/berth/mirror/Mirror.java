@@ -27,6 +27,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pull-through mirror. A request reaches an upstream by the {@code ns} query parameter that
@@ -42,6 +44,7 @@ import java.util.function.Supplier;
 public final class Mirror implements AutoCloseable {
     /** The most manifest bytes taken from an upstream. */
     private static final long MAX_MANIFEST_BYTES = 4L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(Mirror.class);
 
     /** How a request reached its upstream. */
     public enum Via { NAMESPACE, PREFIX, DEFAULT }
@@ -53,8 +56,10 @@ public final class Mirror implements AutoCloseable {
 
     /** What a request found. */
     public enum Outcome {
-        /** Cached and current (or immutable). */
+        /** Cached and current (or immutable): a hit. */
         FRESH,
+        /** Fetched from the upstream now (by this request, or one it waited for), then cached. */
+        FETCHED,
         /** Cached, but the upstream could not confirm it (down, 5xx, 429): served stale. */
         STALE,
         /** Neither cached nor upstream. */
@@ -86,17 +91,22 @@ public final class Mirror implements AutoCloseable {
 
     private final List<Upstream> upstreams = new ArrayList<>();
     private final RegistryStore store;
+    private final MirrorStats stats;
+    private final MirrorCache cache;
     private final Clock clock;
     private final ConcurrentMap<String, Future<?>> inFlight = new ConcurrentHashMap<>();
     /** When each cached tag was last confirmed by its upstream. */
     private final Cache<TagKey, Instant> validated = Caffeine.newBuilder().maximumSize(100_000).build();
 
-    public Mirror(Vertx vertx, List<UpstreamConfig> configs, RegistryStore store) {
-        this(vertx, configs, store, Clock.systemUTC());
-    }
-
-    Mirror(Vertx vertx, List<UpstreamConfig> configs, RegistryStore store, Clock clock) {
+    /**
+     * @param stats the meters of every upstream in {@code configs}
+     * @param cache where what is fetched is accounted for (and evicted from)
+     */
+    public Mirror(Vertx vertx, List<UpstreamConfig> configs, RegistryStore store, MirrorStats stats, MirrorCache cache,
+                  Clock clock) {
         this.store = store;
+        this.stats = stats;
+        this.cache = cache;
         this.clock = clock;
         for (UpstreamConfig c : configs) {
             UpstreamClient client = new UpstreamClient(vertx, new UpstreamClient.Options(c.name(), URI.create(c.url()),
@@ -138,9 +148,13 @@ public final class Mirror implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Whether pushing to {@code name} (with {@code ns}) would write into a mirrored namespace. */
+    /**
+     * Whether a push to {@code name} (with {@code ns}) is refused: it is routed to an upstream that
+     * does not allow pushes, or it names a cache repository.
+     */
     public boolean refusesPush(String name, String ns) {
-        if (route(name, ns).isPresent()) {
+        Optional<Route> routed = route(name, ns);
+        if (routed.isPresent() && !routed.get().upstream().allowPush()) {
             return true;
         }
         String first = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
@@ -174,11 +188,15 @@ public final class Mirror implements AutoCloseable {
      * as the client sent it, so the upstream chooses the same media type it would for the client.
      */
     public Future<Outcome> manifest(Route r, Reference ref, List<String> accept) {
+        return counted(r, findManifest(r, ref, accept));
+    }
+
+    private Future<Outcome> findManifest(Route r, Reference ref, List<String> accept) {
         if (ref instanceof Reference.ByDigest byDigest) {
             Digest digest = byDigest.digest();
             return store.manifests().get(r.cacheRepository(), ref).compose(cached -> cached.isPresent()
                     ? Future.succeededFuture(Outcome.FRESH)
-                    : once("m " + r.cacheRepository() + "@" + digest, () -> fetchManifest(r, digest.toString(), accept,
+                    : once(r, "m " + r.cacheRepository() + "@" + digest, () -> fetchManifest(r, digest.toString(), accept,
                     Optional.empty(), Optional.of(digest))));
         }
         Tag tag = ((Reference.ByTag) ref).tag();
@@ -189,7 +207,7 @@ public final class Mirror implements AutoCloseable {
                     && confirmed.plus(r.upstream().tagTtl()).isAfter(clock.instant())) {
                 return Future.succeededFuture(Outcome.FRESH);
             }
-            return this.<Outcome>once("t " + r.cacheRepository() + ":" + tag, () -> revalidate(r, tag, accept))
+            return this.<Outcome>once(r, "t " + r.cacheRepository() + ":" + tag, () -> revalidate(r, tag, accept))
                     .recover(e -> cached.isPresent() && e instanceof UpstreamException u && u.isUnavailable()
                             ? Future.succeededFuture(Outcome.STALE) : Future.failedFuture(e));
         });
@@ -248,6 +266,7 @@ public final class Mirror implements AutoCloseable {
                     return Future.failedFuture(unexpected(r, status, path));
                 }
                 byte[] bytes = body.getBytes();
+                stats.fetched(r.upstream().name(), bytes.length);
                 // Byte-exact: what the upstream sent must hash to what it (or the client) named.
                 for (Digest d : expected.or(() -> announced).stream().toList()) {
                     Digest actual = Digest.of(d.algorithm(), bytes);
@@ -256,9 +275,9 @@ public final class Mirror implements AutoCloseable {
                                 "manifest " + path + " hashes to " + actual + ", not " + d, null));
                     }
                 }
-                return store.manifests().cacheUpstream(r.cacheRepository(), bytes, contentType, tag).map(d -> {
+                return store.manifests().cacheUpstream(r.cacheRepository(), bytes, contentType, tag).compose(d -> {
                     tag.ifPresent(t -> validated.put(new TagKey(r.cacheRepository(), t), clock.instant()));
-                    return Outcome.FRESH;
+                    return record(r, d, MirrorCache.Kind.MANIFEST, bytes.length).map(Outcome.FETCHED);
                 });
             });
         });
@@ -277,9 +296,9 @@ public final class Mirror implements AutoCloseable {
      * arrives ({@link Outcome#STREAMED}). Concurrent requests wait for the stored copy.
      */
     public Future<Outcome> blob(Route r, Digest digest, Tee tee) {
-        return store.blobs().stat(r.cacheRepository(), digest).compose(cached -> cached.isPresent()
+        return counted(r, store.blobs().stat(r.cacheRepository(), digest).compose(cached -> cached.isPresent()
                 ? Future.succeededFuture(Outcome.FRESH)
-                : once("b " + r.cacheRepository() + "@" + digest, () -> fetchBlob(r, digest, tee)));
+                : once(r, "b " + r.cacheRepository() + "@" + digest, () -> fetchBlob(r, digest, tee))));
     }
 
     private Future<Outcome> fetchBlob(Route r, Digest digest, Tee tee) {
@@ -301,9 +320,13 @@ public final class Mirror implements AutoCloseable {
                     tee.onClientGone(teed::dropSide);
                     body = teed;
                 }
-                Outcome done = side != null ? Outcome.STREAMED : Outcome.FRESH;
+                Outcome done = side != null ? Outcome.STREAMED : Outcome.FETCHED;
                 return store.uploads().append(upload, body)
-                        .compose(size -> store.uploads().complete(upload, digest, ChangeHook.none()))
+                        .compose(size -> {
+                            stats.fetched(r.upstream().name(), size);
+                            return store.uploads().complete(upload, digest, ChangeHook.none());
+                        })
+                        .compose(blob -> record(r, digest, MirrorCache.Kind.BLOB, blob.size()))
                         .map(done)
                         .recover(e -> store.uploads().cancel(upload).transform(x -> Future.failedFuture(
                                 e instanceof UpstreamException ? e : new UpstreamException(r.upstream().name(), 0,
@@ -329,12 +352,63 @@ public final class Mirror implements AutoCloseable {
         }
     }
 
-    /** One fetch per key at a time; whoever asks meanwhile gets the same outcome. */
+    /** Counts a request's outcome as a hit or a miss. */
+    private Future<Outcome> counted(Route r, Future<Outcome> outcome) {
+        return outcome.onSuccess(o -> {
+            String name = r.upstream().name();
+            switch (o) {
+                case FRESH -> stats.hit(name);
+                case STALE -> {
+                    stats.hit(name);
+                    stats.stale(name);
+                }
+                default -> stats.miss(name);
+            }
+        });
+    }
+
+    /** Accounts for an item fetched into the cache; a failure to do so does not fail the request. */
+    private Future<Void> record(Route r, Digest digest, MirrorCache.Kind kind, long size) {
+        return cache.cached(r.upstream().name(), r.cacheRepository(), digest, kind, size).recover(e -> {
+            LOG.atWarn().setCause(e).addKeyValue("repository", r.cacheRepository().value())
+                    .addKeyValue("digest", digest.toString()).log("cannot account for a mirrored item");
+            return Future.succeededFuture();
+        });
+    }
+
+    /** A pull of {@code digest} from {@code repository} (a pull event): cached items note the time. */
+    public void pulled(RepositoryName repository, Digest digest) {
+        String value = repository.value();
+        int slash = value.indexOf('/');
+        if (slash > 0 && value.substring(0, slash).endsWith(".mirror")) {
+            cache.pulled(repository, digest);
+        }
+    }
+
+    /** The accounting and eviction of what the mirror fetched. */
+    public MirrorCache cache() {
+        return cache;
+    }
+
+    /** The meters of every upstream. */
+    public MirrorStats stats() {
+        return stats;
+    }
+
+    /** The configured upstreams. */
+    public List<UpstreamConfig> upstreams() {
+        return upstreams.stream().map(Upstream::config).toList();
+    }
+
+    /**
+     * One fetch per key at a time; whoever asks meanwhile gets the same outcome. A failure counts
+     * once as an upstream error.
+     */
     @SuppressWarnings("unchecked")
-    private <T> Future<T> once(String key, Supplier<Future<T>> work) {
+    private <T> Future<T> once(Route r, String key, Supplier<Future<T>> work) {
         Future<?>[] created = new Future<?>[1];
         Future<?> f = inFlight.computeIfAbsent(key, k -> {
-            Future<T> started = work.get();
+            Future<T> started = work.get().onFailure(e -> stats.error(r.upstream().name()));
             created[0] = started;
             return started;
         });
@@ -346,6 +420,7 @@ public final class Mirror implements AutoCloseable {
 
     @Override
     public void close() {
+        cache.close();
         upstreams.forEach(u -> u.client().close());
     }
 }

@@ -410,6 +410,23 @@ class ConfigLoaderTest {
         assertEquals("", hub.prefix());
         assertEquals(Duration.ofMinutes(1), c.mirror().upstreams().get(1).tagTtl());
         assertEquals(java.util.List.of(), BerthConfig.defaults().mirror().upstreams());
+        BerthConfig.MirrorCacheConfig cache = BerthConfig.defaults().mirror().cache();
+        assertEquals(0, cache.maxSize().bytes());
+        assertEquals(Duration.ofDays(7), cache.ttl());
+        assertEquals(Duration.ofMinutes(1), cache.evictInterval());
+    }
+
+    @Test
+    void theMirrorCacheLimitsLoad() throws IOException {
+        BerthConfig c = loader.load(write("""
+                mirror:
+                  cache: {maxSize: 50GiB, ttl: 0s, evictInterval: 30s}
+                """), true, Map.of(), Map.of());
+        assertEquals(50L << 30, c.mirror().cache().maxSize().bytes());
+        assertEquals(Duration.ZERO, c.mirror().cache().ttl());
+        assertEquals(Duration.ofSeconds(30), c.mirror().cache().evictInterval());
+        assertMessageStartsWith("mirror.cache.evictInterval: ", yamlError("mirror:\n  cache: {evictInterval: 0s}\n"));
+        assertMessageStartsWith("mirror.cache.ttl: ", yamlError("mirror:\n  cache: {ttl: -1s}\n"));
     }
 
     @ParameterizedTest

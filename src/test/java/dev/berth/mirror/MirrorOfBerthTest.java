@@ -62,4 +62,36 @@ class MirrorOfBerthTest {
             }
         }
     }
+
+    @Test
+    void anUpstreamThatAllowsPushesKeepsWhatIsPushedUnderItsNamesLocallyAndServesItFirst() throws Exception {
+        try (TestRegistry upstream = TestRegistry.start(tmp.resolve("upstream"))) {
+            Image theirs = Fixtures.pushImage(upstream.client(), "team/app", "v1");
+            Path config = tmp.resolve("berth.yaml");
+            Files.writeString(config, """
+                    mirror:
+                      upstreams:
+                        - name: up
+                          url: %s
+                          prefix: up/
+                          allowPush: true
+                    """.formatted(upstream.baseUrl()));
+            try (TestRegistry mirror = TestRegistry.start(tmp.resolve("mirror"), config, Map.of())) {
+                RegistryClient c = mirror.client();
+                // Pushed under the upstream's prefix: accepted, kept locally, served from there.
+                Image ours = Fixtures.pushImage(c, "up/team/own", "v1");
+                HttpResponse<byte[]> own = c.get("/v2/up/team/own/manifests/v1", "Accept", ours.mediaType());
+                assertEquals(200, own.statusCode());
+                assertEquals(ours.digest(), header(own, "Docker-Content-Digest"));
+                assertEquals(ours.layerDigests().get(0),
+                        RegistryClient.sha256(c.get("/v2/up/team/own/blobs/" + ours.layerDigests().get(0)).body()));
+                assertEquals(404, upstream.client().get("/v2/team/own/manifests/v1", "Accept", ours.mediaType()).statusCode());
+                // What is not local still comes from the upstream.
+                HttpResponse<byte[]> mirrored = c.get("/v2/up/team/app/manifests/v1", "Accept", theirs.mediaType());
+                assertEquals(theirs.digest(), header(mirrored, "Docker-Content-Digest"));
+                // The cache itself stays read-only.
+                Fixtures.assertError(c.post("/v2/up.mirror/team/app/blobs/uploads/", new byte[0]), 403, "DENIED");
+            }
+        }
+    }
 }

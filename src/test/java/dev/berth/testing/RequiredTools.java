@@ -46,7 +46,8 @@ public final class RequiredTools {
         return busybox;
     }
 
-    private static void require(boolean present, String what) {
+    /** Skips the test (fails it under CI's {@link #REQUIRE_ENV}) unless {@code present}; {@code what} says what to install. */
+    public static void require(boolean present, String what) {
         if (present) {
             return;
         }
@@ -57,7 +58,8 @@ public final class RequiredTools {
         assumeTrue(false, message + "; skipped");
     }
 
-    private static int run(String... command) {
+    /** The exit code of {@code command} (output discarded), or -1 when it cannot be run. */
+    public static int run(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

@@ -133,21 +133,23 @@ final class MirrorHandler {
     }
 
     /**
-     * An explicit route (ns, prefix) goes upstream; otherwise the local repository answers when it
+     * An explicit route (ns, prefix) goes upstream, unless its upstream allows pushes and the local
+     * repository of that name holds the content; otherwise the local repository answers when it
      * holds the content, and the default upstream when it does not.
      */
     private void route(RoutingContext ctx, String name, LocalCheck local, Fetch fetch) {
         String ns = ctx.request().getParam("ns");
         Optional<Route> explicit = mirror.route(name, ns);
-        if (explicit.isPresent()) {
-            fetch.run(explicit.get());
-            return;
-        }
         // A request for another registry's content (?ns= naming no upstream) never gets the default
         // upstream's instead: only what is stored locally under that name.
-        Optional<Route> fallback = ns == null || ns.isEmpty() ? mirror.defaultRoute(name) : Optional.empty();
+        Optional<Route> fallback = explicit.isPresent() ? explicit
+                : ns == null || ns.isEmpty() ? mirror.defaultRoute(name) : Optional.empty();
         if (fallback.isEmpty()) {
             ctx.next();
+            return;
+        }
+        if (explicit.isPresent() && !explicit.get().upstream().allowPush()) {
+            fetch.run(explicit.get()); // nothing local can exist under a name that refuses pushes
             return;
         }
         local.holds(RepositoryName.of(name)).onSuccess(held -> {
@@ -159,14 +161,18 @@ final class MirrorHandler {
         }).onFailure(ctx::fail);
     }
 
-    private static void serve(RoutingContext ctx, Route r, Outcome outcome,
-                              java.util.function.Supplier<RegistryException> notFound) {
+    private void serve(RoutingContext ctx, Route r, Outcome outcome,
+                       java.util.function.Supplier<RegistryException> notFound) {
         if (outcome == Outcome.NOT_FOUND) {
             ctx.fail(notFound.get());
             return;
         }
         if (outcome == Outcome.STALE) {
             ctx.response().putHeader("Warning", STALE_WARNING);
+        }
+        if (outcome == Outcome.FRESH || outcome == Outcome.STALE) {
+            String upstream = r.upstream().name();
+            ctx.addBodyEndHandler(v -> mirror.stats().servedFromCache(upstream, ctx.response().bytesWritten()));
         }
         ctx.put(RequestValues.REPOSITORY_OVERRIDE, r.cacheRepository());
         ctx.next();

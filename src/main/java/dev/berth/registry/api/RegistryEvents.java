@@ -35,12 +35,19 @@ final class RegistryEvents {
     private static final String BLOB_MEDIA_TYPE = "application/octet-stream";
     private static final String REQUEST_ID = "berth.requestId";
 
+    /** Told of every pull in this process, whether or not anything subscribes to events. */
+    interface PullListener {
+        void pulled(RepositoryName repo, Digest digest);
+    }
+
     private final Outbox outbox;
     private final Event.Source source;
+    private final PullListener pulls;
 
-    RegistryEvents(Outbox outbox, Event.Source source) {
+    RegistryEvents(Outbox outbox, Event.Source source, PullListener pulls) {
         this.outbox = outbox;
         this.source = source;
+        this.pulls = pulls;
     }
 
     // Changes: hooks the store runs while it holds the repository's lock, so that events are ordered
@@ -99,6 +106,7 @@ final class RegistryEvents {
     // Pulls change nothing: recorded on the event loop before the answer.
 
     Future<Void> blobPulled(RoutingContext ctx, RepositoryName repo, BlobInfo blob) {
+        pulls.pulled(repo, blob.digest());
         if (outbox.isIdle()) {
             return Future.succeededFuture();
         }
@@ -106,6 +114,7 @@ final class RegistryEvents {
     }
 
     Future<Void> manifestPulled(RoutingContext ctx, RepositoryName repo, StoredManifest m, Optional<Tag> tag) {
+        pulls.pulled(repo, m.digest());
         if (outbox.isIdle()) {
             return Future.succeededFuture();
         }

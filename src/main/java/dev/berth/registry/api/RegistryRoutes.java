@@ -30,7 +30,9 @@ public final class RegistryRoutes {
     public static void mount(Router router, RegistryStore store, RegistryConfig config, NotificationService notifications,
                              Mirror mirror) {
         RegistryFailureHandler failures = new RegistryFailureHandler();
-        RegistryEvents events = new RegistryEvents(notifications.outbox(), notifications.source());
+        // Pulls of mirrored content tell the mirror's cache when it was last used.
+        RegistryEvents events = new RegistryEvents(notifications.outbox(), notifications.source(),
+                mirror == null ? (repo, digest) -> { } : mirror::pulled);
         BlobHandler blobs = new BlobHandler(store.blobs(), config.deleteEnabled(), events);
         BlobUploadHandler uploads = new BlobUploadHandler(store.uploads(), store.blobs(), events);
         ManifestHandler manifests = new ManifestHandler(store.manifests(), store.tags(),

@@ -7,6 +7,7 @@ import dev.berth.registry.RepositoryName;
 import dev.berth.registry.store.RegistryCaches.RepoDigest;
 import dev.berth.storage.PathNotFoundException;
 import dev.berth.storage.StorageDriver;
+import dev.berth.storage.WalkAction;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.URI;
@@ -25,12 +26,21 @@ public final class BlobStore {
     private final WorkerPool pool;
     private final RegistryCaches caches;
     private final RepositoryLocks locks;
+    /** Keyed by digest: held from "are these bytes there" to "linked", and over {@link #deleteIfUnlinked}. */
+    private final RepositoryLocks contentLocks;
 
-    BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, RepositoryLocks locks) {
+    BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, RepositoryLocks locks,
+              RepositoryLocks contentLocks) {
         this.driver = driver;
         this.pool = pool;
         this.caches = caches;
         this.locks = locks;
+        this.contentLocks = contentLocks;
+    }
+
+    /** Blocking: runs {@code work} under the content lock of {@code digest}. */
+    <T> T withContentLock(Digest digest, RepositoryLocks.Locked<T> work) throws Exception {
+        return contentLocks.withLock(digest, work);
     }
 
     /** The blob if {@code repo} may serve it (linked and present). */
@@ -72,7 +82,7 @@ public final class BlobStore {
      */
     public Future<Optional<BlobInfo>> mount(RepositoryName target, Digest digest, Optional<RepositoryName> from,
                                             ChangeHook<BlobInfo> mounted) {
-        return pool.call(() -> {
+        return pool.call(() -> contentLocks.withLock(digest, () -> {
             Optional<Long> size;
             if (from.isPresent()) {
                 size = statLinked(from.get(), digest).map(BlobInfo::size);
@@ -89,7 +99,7 @@ public final class BlobStore {
                 return null;
             });
             return Optional.of(blob);
-        });
+        }));
     }
 
     /** Blocking, under the repository's lock: lets {@code repo} serve {@code digest}. */
@@ -104,12 +114,14 @@ public final class BlobStore {
      * {@code digest} and links it into {@code repo}.
      */
     void commit(String sourceKey, BlobInfo blob, RepositoryName repo, ChangeHook<BlobInfo> pushed) throws Exception {
-        driver.move(sourceKey, StorageLayout.blobData(blob.digest()));
-        caches.blobSizes.invalidate(blob.digest());
-        locks.withLock(repo, () -> {
-            link(repo, blob.digest());
-            pushed.accept(blob);
-            return null;
+        contentLocks.withLock(blob.digest(), () -> {
+            driver.move(sourceKey, StorageLayout.blobData(blob.digest()));
+            caches.blobSizes.invalidate(blob.digest());
+            return locks.withLock(repo, () -> {
+                link(repo, blob.digest());
+                pushed.accept(blob);
+                return null;
+            });
         });
     }
 
@@ -143,6 +155,60 @@ public final class BlobStore {
             }
             return true;
         }));
+    }
+
+    /**
+     * Deletes the bytes of {@code digest} when no repository links them, as a blob or as a manifest;
+     * returns whether it did. The look at every repository and the delete happen under the digest's
+     * content lock, which pushes, mounts and manifest puts hold from their "is it there" to their
+     * link, so nothing can link the bytes in between. It reads one link per repository: a task for
+     * background work (mirror eviction), not for requests. Only other processes writing the same
+     * storage could slip in between; callers on shared storage must not use it.
+     */
+    public Future<Boolean> deleteIfUnlinked(Digest digest) {
+        return pool.call(() -> contentLocks.withLock(digest, () -> {
+            if (size(digest).isEmpty() || linkedAnywhere(digest)) {
+                return false;
+            }
+            try {
+                driver.delete(StorageLayout.blob(digest));
+            } catch (PathNotFoundException e) {
+                return false;
+            } finally {
+                caches.blobSizes.invalidate(digest);
+            }
+            return true;
+        }));
+    }
+
+    /** Blocking: whether any repository links {@code digest} as a blob or a manifest revision. */
+    private boolean linkedAnywhere(Digest digest) throws IOException {
+        boolean[] linked = {false};
+        try {
+            driver.walk(StorageLayout.REPOSITORIES, entry -> {
+                if (!entry.isDirectory()) {
+                    return WalkAction.CONTINUE;
+                }
+                String dir = entry.key().substring(entry.key().lastIndexOf('/') + 1);
+                if (!dir.startsWith("_")) {
+                    return WalkAction.CONTINUE;
+                }
+                Optional<RepositoryName> repo = StorageLayout.repositoryOf(entry.key());
+                String link = repo.isEmpty() ? null : switch (dir) {
+                    case StorageLayout.LAYERS_DIR -> StorageLayout.layerLink(repo.get(), digest);
+                    case StorageLayout.MANIFESTS_DIR -> StorageLayout.revisionLink(repo.get(), digest);
+                    default -> null;
+                };
+                if (link != null && LinkFiles.read(driver, link) != null) {
+                    linked[0] = true;
+                    return WalkAction.STOP;
+                }
+                return WalkAction.SKIP_DIRECTORY;
+            });
+        } catch (PathNotFoundException e) {
+            return false;
+        }
+        return linked[0];
     }
 
     /** Whether blobs live in local files that can be sent with zero copy ({@link #openLocal}). */

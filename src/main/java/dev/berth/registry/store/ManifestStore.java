@@ -118,20 +118,23 @@ public final class ManifestStore {
             }
             toTag.addAll(extraTags);
             // A manifest whose references are missing stores nothing. The content (addressed by its
-            // digest, invisible until linked) is written outside the lock to keep the lock short; the
-            // authoritative check and the links are one step under it, so a concurrent delete of a
-            // referenced blob, of this manifest or of a tag cannot slip in between.
+            // digest, invisible until linked) is written outside the repository's lock to keep that
+            // lock short; the authoritative check and the links are one step under it, so a concurrent
+            // delete of a referenced blob, of this manifest or of a tag cannot slip in between. The
+            // content lock spans writing the bytes and linking them (see BlobStore.deleteIfUnlinked).
             checkReferences(repo, manifest);
-            if (blobs.size(digest).isEmpty()) {
-                blobs.put(digest, bytes);
-            }
-            return locks.withLock(repo, () -> {
-                checkReferences(repo, manifest);
-                link(repo, digest, manifest, toTag);
-                PutManifestResult result = new PutManifestResult(digest, List.copyOf(toTag),
-                        manifest.subject() == null ? null : manifest.subject().digest(), manifest, bytes.length);
-                pushed.accept(result);
-                return result;
+            return blobs.withContentLock(digest, () -> {
+                if (blobs.size(digest).isEmpty()) {
+                    blobs.put(digest, bytes);
+                }
+                return locks.withLock(repo, () -> {
+                    checkReferences(repo, manifest);
+                    link(repo, digest, manifest, toTag);
+                    PutManifestResult result = new PutManifestResult(digest, List.copyOf(toTag),
+                            manifest.subject() == null ? null : manifest.subject().digest(), manifest, bytes.length);
+                    pushed.accept(result);
+                    return result;
+                });
             });
         });
     }
@@ -146,12 +149,14 @@ public final class ManifestStore {
         return pool.call(() -> {
             Manifest manifest = ManifestParser.parse(bytes, contentType);
             Digest digest = Digest.of(DigestAlgorithm.SHA256, bytes);
-            if (blobs.size(digest).isEmpty()) {
-                blobs.put(digest, bytes);
-            }
-            return locks.withLock(repo, () -> {
-                link(repo, digest, manifest, tag.stream().toList());
-                return digest;
+            return blobs.withContentLock(digest, () -> {
+                if (blobs.size(digest).isEmpty()) {
+                    blobs.put(digest, bytes);
+                }
+                return locks.withLock(repo, () -> {
+                    link(repo, digest, manifest, tag.stream().toList());
+                    return digest;
+                });
             });
         });
     }

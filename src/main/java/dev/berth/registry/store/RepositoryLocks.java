@@ -1,14 +1,15 @@
 package dev.berth.registry.store;
 
-import dev.berth.registry.RepositoryName;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Serialises changes to one repository's metadata (links, revisions, tags, referrers) within this
- * process, so that a delete and a push of the same manifest, tag or blob cannot interleave into a
- * tag that points at nothing or a write into a directory being removed. Striped: repositories share
- * a fixed set of locks. Only worker threads take them, never an event loop; a holder never takes a
- * second one, so there is no lock ordering to get wrong.
+ * Serialises changes within this process. Two sets exist: one keyed by repository, so that a delete
+ * and a push of the same manifest, tag or blob cannot interleave into a tag that points at nothing or
+ * a write into a directory being removed; and one keyed by digest (content), so that bytes cannot be
+ * deleted between a check that nothing links them and a push or mount that links them. Striped: keys
+ * share a fixed set of locks. Only worker threads take them, never an event loop. The one order:
+ * a content lock may be held while a repository lock is taken, never the reverse, and no holder
+ * takes a second lock of the same set.
  */
 final class RepositoryLocks {
     private static final int STRIPES = 64;
@@ -26,8 +27,8 @@ final class RepositoryLocks {
         T run() throws Exception;
     }
 
-    <T> T withLock(RepositoryName repo, Locked<T> work) throws Exception {
-        ReentrantLock lock = stripes[Math.floorMod(repo.hashCode(), STRIPES)];
+    <T> T withLock(Object key, Locked<T> work) throws Exception {
+        ReentrantLock lock = stripes[Math.floorMod(key.hashCode(), STRIPES)];
         lock.lock();
         try {
             return work.run();

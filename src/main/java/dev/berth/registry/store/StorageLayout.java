@@ -56,8 +56,13 @@ public final class StorageLayout {
         return d.algorithm().id() + "/" + d.hex();
     }
 
+    /** The directory of a blob's bytes. */
+    public static String blob(Digest d) {
+        return BLOBS + "/" + d.algorithm().id() + "/" + d.hex().substring(0, 2) + "/" + d.hex();
+    }
+
     public static String blobData(Digest d) {
-        return BLOBS + "/" + d.algorithm().id() + "/" + d.hex().substring(0, 2) + "/" + d.hex() + "/data";
+        return blob(d) + "/data";
     }
 
     public static String repository(RepositoryName repo) {

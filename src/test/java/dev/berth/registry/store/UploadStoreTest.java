@@ -46,7 +46,7 @@ class UploadStoreTest {
 
     private UploadStore newStore() {
         RepositoryLocks locks = new RepositoryLocks();
-        return new UploadStore(driver, pool, new BlobStore(driver, pool, new RegistryCaches(1000, 1 << 20), locks));
+        return new UploadStore(driver, pool, new BlobStore(driver, pool, new RegistryCaches(1000, 1 << 20), locks, new RepositoryLocks()));
     }
 
     private static <T> T await(Future<T> f) throws Exception {
