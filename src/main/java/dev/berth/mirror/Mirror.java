@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.berth.config.BerthConfig.UpstreamConfig;
 import dev.berth.digest.Digest;
 import dev.berth.digest.DigestAlgorithm;
+import dev.berth.manifest.Manifest;
 import dev.berth.registry.Reference;
 import dev.berth.registry.RepositoryName;
 import dev.berth.registry.Tag;
@@ -188,7 +189,31 @@ public final class Mirror implements AutoCloseable {
      * as the client sent it, so the upstream chooses the same media type it would for the client.
      */
     public Future<Outcome> manifest(Route r, Reference ref, List<String> accept) {
-        return counted(r, findManifest(r, ref, accept));
+        if (ref instanceof Reference.ByDigest byDigest) {
+            cache.pulled(r.cacheRepository(), byDigest.digest()); // in use: not evicted while it is served
+        }
+        return counted(r, findManifest(r, ref, accept)).onSuccess(outcome -> {
+            if (outcome != Outcome.NOT_FOUND) {
+                touchReferences(r, ref);
+            }
+        });
+    }
+
+    /**
+     * A manifest in use keeps what it references in use too (HEAD requests and clients that have
+     * the layers already fetch none of them): its config, layers and child manifests count as
+     * pulled now, so an image is not evicted piece by piece while its manifest is asked for.
+     */
+    private void touchReferences(Route r, Reference ref) {
+        store.manifests().get(r.cacheRepository(), ref).onSuccess(found -> found.ifPresent(m -> {
+            cache.pulled(r.cacheRepository(), m.digest());
+            Manifest manifest = m.manifest();
+            if (manifest.config() != null) {
+                cache.pulled(r.cacheRepository(), manifest.config().digest());
+            }
+            manifest.layers().forEach(d -> cache.pulled(r.cacheRepository(), d.digest()));
+            manifest.manifests().forEach(d -> cache.pulled(r.cacheRepository(), d.digest()));
+        }));
     }
 
     private Future<Outcome> findManifest(Route r, Reference ref, List<String> accept) {
@@ -235,9 +260,12 @@ public final class Mirror implements AutoCloseable {
                     if (have.isEmpty()) {
                         return fetchManifest(r, tag.value(), accept, Optional.of(tag), digest);
                     }
-                    return store.manifests().retag(r.cacheRepository(), tag, digest.get()).map(v -> {
+                    return store.manifests().retag(r.cacheRepository(), tag, digest.get()).compose(retagged -> {
+                        if (!retagged) { // evicted since it was looked up: fetch it again
+                            return fetchManifest(r, tag.value(), accept, Optional.of(tag), digest);
+                        }
                         validated.put(new TagKey(r.cacheRepository(), tag), clock.instant());
-                        return Outcome.FRESH;
+                        return Future.succeededFuture(Outcome.FRESH);
                     });
                 });
             });
@@ -296,6 +324,7 @@ public final class Mirror implements AutoCloseable {
      * arrives ({@link Outcome#STREAMED}). Concurrent requests wait for the stored copy.
      */
     public Future<Outcome> blob(Route r, Digest digest, Tee tee) {
+        cache.pulled(r.cacheRepository(), digest); // in use (HEAD included): not evicted while it is served
         return counted(r, store.blobs().stat(r.cacheRepository(), digest).compose(cached -> cached.isPresent()
                 ? Future.succeededFuture(Outcome.FRESH)
                 : once(r, "b " + r.cacheRepository() + "@" + digest, () -> fetchBlob(r, digest, tee))));

@@ -83,6 +83,9 @@ public final class MirrorCache implements AutoCloseable {
     private final AtomicBoolean evicting = new AtomicBoolean();
     private long flushTimer = -1;
     private long evictTimer = -1;
+    /** The pass under way (or the last one). */
+    private volatile Future<Eviction> running = Future.succeededFuture(Eviction.NONE);
+    private volatile boolean closed;
 
     /**
      * @param shared whether other processes write the same storage (blob bytes are then never deleted)
@@ -117,8 +120,12 @@ public final class MirrorCache implements AutoCloseable {
 
     /** Starts writing pull times and evicting on a timer. */
     public void start() {
-        flushTimer = vertx.setPeriodic(FLUSH_MILLIS, id -> flush().onFailure(e ->
-                LOG.atWarn().setCause(e).log("cannot record mirror pull times")));
+        flushTimer = vertx.setPeriodic(FLUSH_MILLIS, id -> {
+            // During a pass, pulls stay in memory: that is how the pass knows what was pulled since it began.
+            if (!evicting.get()) {
+                flush().onFailure(e -> LOG.atWarn().setCause(e).log("cannot record mirror pull times"));
+            }
+        });
         evictTimer = vertx.setPeriodic(config.evictInterval().toMillis(), id -> evict().onFailure(e ->
                 LOG.atWarn().setCause(e).log("mirror eviction failed")));
     }
@@ -225,15 +232,23 @@ public final class MirrorCache implements AutoCloseable {
         if (!evicting.compareAndSet(false, true)) {
             return Future.succeededFuture(Eviction.NONE);
         }
-        return flush().compose(v -> db.read(this::victims)).compose(victims -> {
+        Future<Eviction> pass = flush().compose(v -> db.read(this::victims)).compose(victims -> {
             Future<Eviction> done = Future.succeededFuture(Eviction.NONE);
             for (Item item : victims) {
-                done = done.compose(sofar -> evictOne(item).map(outcome -> outcome == null ? sofar
+                // One item that cannot be evicted (an I/O error) must not stop the others: it would
+                // come first again in every later pass.
+                done = done.compose(sofar -> closed ? Future.succeededFuture(sofar) : evictOne(item).recover(e -> {
+                    LOG.atWarn().setCause(e).addKeyValue("repository", item.repository().value())
+                            .addKeyValue("digest", item.digest().toString()).log("cannot evict a mirrored item");
+                    return Future.succeededFuture(null);
+                }).map(outcome -> outcome == null ? sofar
                         : new Eviction(sofar.items() + 1, sofar.bytes() + item.size(),
                         sofar.blobsDeleted() + (outcome ? 1 : 0))));
             }
             return done;
-        }).onSuccess(e -> {
+        });
+        running = pass;
+        return pass.onSuccess(e -> {
             if (e.items() > 0) {
                 LOG.atInfo().addKeyValue("items", e.items()).addKeyValue("bytes", e.bytes())
                         .addKeyValue("dataDeleted", e.blobsDeleted()).log("mirror cache evicted");
@@ -330,8 +345,14 @@ public final class MirrorCache implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true; // a pass under way stops after its current item
         vertx.cancelTimer(flushTimer);
         vertx.cancelTimer(evictTimer);
+        try {
+            running.toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.atWarn().setCause(e).log("the mirror's eviction pass did not finish before shutdown");
+        }
         try {
             flush().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -189,6 +189,26 @@ class MirrorCacheTest {
     }
 
     @Test
+    void aMountRacingTheDeleteOfTheSameBytesNeverLeavesALinkToNothing() throws Exception {
+        open(1, Duration.ZERO);
+        for (int i = 0; i < 100; i++) {
+            Digest layer = cacheBlob(ALPINE, 32);
+            RepositoryName local = RepositoryName.of("team/app" + i);
+            // The eviction pass (unlink, then delete when nothing links the bytes) and a push that
+            // mounts the same bytes into a local repository, at the same time.
+            Future<MirrorCache.Eviction> pass = cache.evict();
+            Future<Optional<dev.berth.registry.store.BlobInfo>> mount =
+                    store.blobs().mount(local, layer, Optional.empty(), ChangeHook.none());
+            await(pass);
+            boolean mounted = await(mount).isPresent();
+            // Either the mount came first (the bytes stay, linked locally) or the delete did (nothing
+            // to mount): never a local link whose bytes are gone.
+            assertEquals(mounted, linked(local, layer), "round " + i);
+            assertEquals(mounted, hasData(layer), "round " + i);
+        }
+    }
+
+    @Test
     void aManifestGoesWithItsTags() throws Exception {
         open(1, Duration.ZERO);
         byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"

@@ -91,6 +91,29 @@ class MirrorOfBerthTest {
                 assertEquals(theirs.digest(), header(mirrored, "Docker-Content-Digest"));
                 // The cache itself stays read-only.
                 Fixtures.assertError(c.post("/v2/up.mirror/team/app/blobs/uploads/", new byte[0]), 403, "DENIED");
+
+                // As a real client pushes a new tag of the upstream's repository: it asks with HEAD for each
+                // blob, skips those that exist (the upstream has them), and pushes the manifest.
+                List<String> blobs = new java.util.ArrayList<>(theirs.layerDigests());
+                blobs.add(theirs.configDigest());
+                for (String blob : blobs) {
+                    assertEquals(200, c.head("/v2/up/team/app/blobs/" + blob).statusCode(), blob);
+                }
+                HttpResponse<byte[]> put = c.put("/v2/up/team/app/manifests/patched", theirs.manifest(),
+                        "Content-Type", theirs.mediaType());
+                assertEquals(201, put.statusCode(), new String(put.body(), java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals(theirs.digest(), header(c.get("/v2/up/team/app/manifests/patched", "Accept", theirs.mediaType()),
+                        "Docker-Content-Digest"));
+
+                // A blob the upstream does not have, or cannot say about, is the local repository's
+                // to answer: 404, so that the client uploads it (not 503, which stops a push).
+                String missing = "sha256:" + "0".repeat(64);
+                Fixtures.assertError(c.head("/v2/up/team/derived/blobs/" + missing), 404, null);
+                upstream.close();
+                Fixtures.assertError(c.head("/v2/up/team/newer/blobs/" + missing), 404, null);
+                Image later = Fixtures.pushImage(c, "up/team/newer", "v1");
+                assertEquals(later.digest(), header(c.get("/v2/up/team/newer/manifests/v1", "Accept", later.mediaType()),
+                        "Docker-Content-Digest"));
             }
         }
     }

@@ -48,10 +48,15 @@ final class MirrorHandler {
         }
         Reference ref = RequestValues.reference(ctx);
         List<String> accept = ctx.request().headers().getAll(HttpHeaders.ACCEPT);
-        route(ctx, name, local -> store.manifests().get(local, ref).map(Optional::isPresent), r ->
-                mirror.manifest(r, ref, accept).onSuccess(outcome -> serve(ctx, r, outcome, () ->
-                        new RegistryException(ErrorCode.MANIFEST_UNKNOWN, Map.of("reference", ref.toString(),
-                                "upstream", r.upstream().name())))).onFailure(e -> fail(ctx, e)));
+        route(ctx, name, local -> store.manifests().get(local, ref).map(Optional::isPresent), (r, overlay) ->
+                mirror.manifest(r, ref, accept).onSuccess(outcome -> {
+                    if (overlay && outcome == Outcome.NOT_FOUND) {
+                        ctx.next(); // the local repository answers (a name being pushed to)
+                        return;
+                    }
+                    serve(ctx, r, outcome, () -> new RegistryException(ErrorCode.MANIFEST_UNKNOWN,
+                            Map.of("reference", ref.toString(), "upstream", r.upstream().name())));
+                }).onFailure(e -> fail(ctx, e, overlay)));
     }
 
     /** GET/HEAD of a blob. */
@@ -62,19 +67,35 @@ final class MirrorHandler {
             return;
         }
         Digest digest = RequestValues.pathDigest(ctx);
-        route(ctx, name, local -> store.blobs().stat(local, digest).map(Optional::isPresent), r -> {
+        route(ctx, name, local -> store.blobs().stat(local, digest).map(Optional::isPresent), (r, overlay) -> {
             // A whole-blob GET that brings the blob in is answered while the blob is stored.
             ClientTee tee = ctx.request().method() == HttpMethod.GET && ctx.request().getHeader(RegistryHeaders.RANGE) == null
                     ? new ClientTee(ctx, r, digest) : null;
-            mirror.blob(r, digest, tee).onSuccess(outcome -> {
+            mirror.blob(r, digest, tee).compose(outcome -> overlay && outcome != Outcome.NOT_FOUND
+                    ? linkLocally(r, name, digest).map(outcome) : Future.succeededFuture(outcome)).onSuccess(outcome -> {
                 if (tee != null && tee.opened) {
                     return; // sent as it arrived (ended with the fetch)
                 }
-                serve(ctx, r, outcome == Outcome.STREAMED ? Outcome.FRESH : outcome, () ->
+                if (overlay && outcome == Outcome.NOT_FOUND) {
+                    ctx.next(); // the local repository answers: a client pushing there then uploads it
+                    return;
+                }
+                // A request that waited for another one's fetch was a miss like it, not a cache hit.
+                serve(ctx, r, outcome == Outcome.STREAMED ? Outcome.FETCHED : outcome, () ->
                         new RegistryException(ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString(),
                                 "upstream", r.upstream().name())));
-            }).onFailure(e -> fail(ctx, e));
+            }).onFailure(e -> fail(ctx, e, overlay && !(tee != null && tee.opened)));
         });
+    }
+
+    /**
+     * Under a name that takes pushes, a blob the upstream has is linked into the local repository
+     * too: clients check with a HEAD before pushing and skip what exists, and the manifest they push
+     * next must find it there.
+     */
+    private Future<Void> linkLocally(Route r, String name, Digest digest) {
+        return store.blobs().mount(RepositoryName.of(name), digest, Optional.of(r.cacheRepository()),
+                dev.berth.registry.store.ChangeHook.none()).mapEmpty();
     }
 
     /** The response of the request whose fetch brings a blob, written as the blob arrives. */
@@ -129,7 +150,11 @@ final class MirrorHandler {
     }
 
     private interface Fetch {
-        void run(Route route);
+        /**
+         * @param overlay whether the name also takes pushes (its upstream has {@code allowPush}):
+         *                what the upstream lacks or cannot say is then the local repository's to answer
+         */
+        void run(Route route, boolean overlay);
     }
 
     /**
@@ -148,15 +173,16 @@ final class MirrorHandler {
             ctx.next();
             return;
         }
-        if (explicit.isPresent() && !explicit.get().upstream().allowPush()) {
-            fetch.run(explicit.get()); // nothing local can exist under a name that refuses pushes
+        boolean overlay = explicit.isPresent() && explicit.get().upstream().allowPush();
+        if (explicit.isPresent() && !overlay) {
+            fetch.run(explicit.get(), false); // nothing local can exist under a name that refuses pushes
             return;
         }
         local.holds(RepositoryName.of(name)).onSuccess(held -> {
             if (held) {
                 ctx.next();
             } else {
-                fetch.run(fallback.get());
+                fetch.run(fallback.get(), overlay);
             }
         }).onFailure(ctx::fail);
     }
@@ -178,7 +204,11 @@ final class MirrorHandler {
         ctx.next();
     }
 
-    private static void fail(RoutingContext ctx, Throwable e) {
+    private static void fail(RoutingContext ctx, Throwable e, boolean overlay) {
+        if (overlay && e instanceof UpstreamException) {
+            ctx.next(); // the upstream cannot say: the local repository answers
+            return;
+        }
         if (e instanceof UpstreamException u) {
             ctx.fail(new RegistryException(ErrorCode.UNAVAILABLE, u.getMessage(),
                     Map.of("upstream", u.upstream(), "status", u.status())));

@@ -176,11 +176,18 @@ public final class ManifestStore {
         }
     }
 
-    /** Points {@code tag} of {@code repo} at {@code digest}, a manifest the repository holds (a mirror's revalidation). */
-    public Future<Void> retag(RepositoryName repo, Tag tag, Digest digest) {
+    /**
+     * Points {@code tag} of {@code repo} at {@code digest} when the repository still holds that
+     * manifest (a mirror's revalidation); false, and the tag untouched, when it does not (evicted
+     * meanwhile).
+     */
+    public Future<Boolean> retag(RepositoryName repo, Tag tag, Digest digest) {
         return pool.call(() -> locks.withLock(repo, () -> {
+            if (!hasRevision(repo, digest)) {
+                return false;
+            }
             tags.tag(repo, tag, digest);
-            return null;
+            return true;
         }));
     }
 
