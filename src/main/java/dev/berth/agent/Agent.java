@@ -11,13 +11,16 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -60,9 +63,24 @@ public final class Agent implements AutoCloseable {
     /** Memory left to the host and the Engine, not offered to tasks. */
     static final int RESERVED_MEMORY_MIB = 256;
 
-    /** How to run: the controller, how to join it, where to keep state, which Engine, how to describe this node. */
+    /**
+     * How to run: the controller, how to join it, where to keep state, which Engine, how to describe
+     * this node, and which certificates an https controller is trusted by (null: the JVM's).
+     */
     public record Options(String controller, String joinToken, Path stateDir, String dockerSocket, String hostname,
-                          List<Attribute> attributes, Integer cpu, Integer memory) {
+                          List<Attribute> attributes, Integer cpu, Integer memory, ClientTls tls) {
+        public Options(String controller, String joinToken, Path stateDir, String dockerSocket, String hostname,
+                       List<Attribute> attributes, Integer cpu, Integer memory) {
+            this(controller, joinToken, stateDir, dockerSocket, hostname, attributes, cpu, memory, null);
+        }
+    }
+
+    /**
+     * Trust for an https controller: {@code trustedPem}, the certificates (a CA, or the server's own)
+     * to trust instead of the JVM's; {@code verifyHost}, whether the certificate must name the host
+     * (off only for a pinned certificate reached over loopback).
+     */
+    public record ClientTls(String trustedPem, boolean verifyHost) {
     }
 
     private final Vertx vertx;
@@ -96,8 +114,16 @@ public final class Agent implements AutoCloseable {
         this.context = context;
         this.options = options;
         this.docker = new DockerEngine(vertx, options.dockerSocket());
-        this.http = vertx.createHttpClient();
-        this.wsClient = vertx.createWebSocketClient();
+        ClientTls tls = options.tls();
+        HttpClientOptions httpOptions = new HttpClientOptions();
+        WebSocketClientOptions wsOptions = new WebSocketClientOptions();
+        if (tls != null) {
+            PemTrustOptions trust = new PemTrustOptions().addCertValue(Buffer.buffer(tls.trustedPem()));
+            httpOptions.setTrustOptions(trust).setVerifyHost(tls.verifyHost());
+            wsOptions.setTrustOptions(trust.copy()).setVerifyHost(tls.verifyHost());
+        }
+        this.http = vertx.createHttpClient(httpOptions);
+        this.wsClient = vertx.createWebSocketClient(wsOptions);
         this.stateFile = options.stateDir().resolve("agent.json");
     }
 

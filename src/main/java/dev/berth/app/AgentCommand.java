@@ -32,6 +32,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "Where the agent keeps its registration and tasks (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
+    @Option(names = "--ca-file", paramLabel = "PEM", defaultValue = "${env:BERTH_CA_FILE:-}",
+            description = "Trust the certificates in this PEM file for an https controller (e.g. its storage/pki/ca.crt), "
+                    + "instead of the system's.")
+    String caFile;
+
     @Option(names = "--docker-socket", paramLabel = "PATH", defaultValue = DockerEngine.DEFAULT_SOCKET)
     String dockerSocket;
 
@@ -54,10 +59,20 @@ final class AgentCommand implements Callable<Integer> {
         List<Attribute> attrs = new ArrayList<>();
         attributes.forEach((k, v) -> attrs.add(new Attribute(k, v)));
         String url = controller.endsWith("/") ? controller.substring(0, controller.length() - 1) : controller;
+        Agent.ClientTls tls = null;
+        if (caFile != null && !caFile.isEmpty()) {
+            try {
+                // Read and checked here, so that a wrong file is reported before anything starts.
+                tls = new Agent.ClientTls(dev.berth.auth.Pem.encode(dev.berth.auth.Pem.readCertificates(Path.of(caFile))), true);
+            } catch (java.io.IOException e) {
+                System.err.println("berth agent: --ca-file: " + e.getMessage());
+                return 2;
+            }
+        }
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         Agent agent;
         try {
-            agent = Agent.start(vertx, new Agent.Options(url, joinToken, stateDir, dockerSocket, name, attrs, cpu, memory))
+            agent = Agent.start(vertx, new Agent.Options(url, joinToken, stateDir, dockerSocket, name, attrs, cpu, memory, tls))
                     .await(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println("berth agent: " + (e.getMessage() != null ? e.getMessage() : e.toString()));

@@ -20,10 +20,24 @@ final class ApiClient {
     }
 
     private final String server;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
 
-    ApiClient(String server) {
+    ApiClient(String server) throws ApiError {
+        this(server, null);
+    }
+
+    /** @param caFile PEM certificates to trust for an https server instead of the system's; null or empty: the system's */
+    ApiClient(String server, String caFile) throws ApiError {
         this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (caFile != null && !caFile.isEmpty()) {
+            try {
+                b.sslContext(dev.berth.auth.Pem.trusting(java.nio.file.Path.of(caFile)));
+            } catch (IOException e) {
+                throw new ApiError("--ca-file: " + e.getMessage());
+            }
+        }
+        this.http = b.build();
     }
 
     JsonObject get(String pathAndQuery) throws ApiError {

@@ -7,6 +7,8 @@ import dev.berth.db.Database;
 import dev.berth.db.Migration;
 import dev.berth.agent.Agent;
 import dev.berth.agent.docker.DockerEngine;
+import dev.berth.auth.Pem;
+import dev.berth.auth.ServerTls;
 import dev.berth.mirror.Mirror;
 import dev.berth.mirror.MirrorCache;
 import dev.berth.mirror.MirrorSchema;
@@ -86,6 +88,7 @@ public final class BerthServer implements AutoCloseable {
     private volatile boolean stopped;
     private volatile String httpDeployment;
     private volatile Mirror mirror;
+    private volatile ServerTls tls;
     /** Meters exported on {@code /metrics} in the Prometheus text format. */
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -140,6 +143,14 @@ public final class BerthServer implements AutoCloseable {
         ListenAddress listen = ListenAddress.parse(config.http().listen());
         // Every instance must bind the same port; with port 0 pick one first.
         int port = listen.port() == 0 ? freePort(listen.host()) : listen.port();
+        ServerTls tls;
+        try {
+            tls = ServerTls.load(config.tls(), Path.of(config.storage().root()), listen.host(), Clock.systemUTC());
+        } catch (IOException | RuntimeException e) {
+            driver.close();
+            vertx.close();
+            throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+        }
 
         Database database;
         try {
@@ -186,7 +197,11 @@ public final class BerthServer implements AutoCloseable {
                 .setHandle100ContinueAutomatically(false)
                 .setCompressionSupported(false)
                 .setTcpNoDelay(true);
+        if (tls != null) {
+            tls.apply(options);
+        }
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
+        server.tls = tls;
         server.controlPlane = controlPlane;
         AgentGateway gateway = new AgentGateway(vertx, controlPlane);
         server.agentGateway = gateway;
@@ -238,8 +253,15 @@ public final class BerthServer implements AutoCloseable {
         server.scheduleControlPlaneTicks();
         server.startEmbeddedAgent(listen.host());
         LOG.atInfo().addKeyValue("listen", listen.host() + ":" + port)
+                .addKeyValue("scheme", tls == null ? "http" : "https")
                 .addKeyValue("storage", config.storage().driver() + ":" + config.storage().root())
                 .log("berth is serving");
+        if (tls != null && tls.caFile() != null) {
+            LOG.atInfo().addKeyValue("ca", tls.caFile().toAbsolutePath().toString())
+                    .log("HTTPS with Berth's own certificate authority. Docker daemons trust it once it is copied to "
+                            + "/etc/docker/certs.d/<host>:" + port + "/ca.crt; other clients take it with --cacert (curl), "
+                            + "--cert-dir (skopeo) or --ca-file (berth agent and the berth CLI)");
+        }
         return server;
     }
 
@@ -349,8 +371,12 @@ public final class BerthServer implements AutoCloseable {
         try {
             String token = controlPlane.action("CreateJoinToken").call("{\"expiresInSeconds\":600}")
                     .await(30, TimeUnit.SECONDS).get("joinToken").asText();
-            embeddedAgent = Agent.start(vertx, new Agent.Options("http://" + host + ":" + port, token,
-                    Path.of(config.storage().root(), "agent"), ac.dockerSocket(), hostname, attributes, null, null))
+            // Over HTTPS the embedded agent trusts exactly this server's certificate, reached on its own
+            // listen address (which the certificate need not name).
+            Agent.ClientTls trust = tls == null ? null : new Agent.ClientTls(Pem.encode(tls.certificate()), false);
+            embeddedAgent = Agent.start(vertx, new Agent.Options((tls == null ? "http://" : "https://") + host + ":" + port,
+                    token, Path.of(config.storage().root(), "agent"), ac.dockerSocket(), hostname, attributes, null, null,
+                    trust))
                     .await(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.atWarn().setCause(e).addKeyValue("socket", ac.dockerSocket())

@@ -28,6 +28,11 @@ final class WebhookCommand implements Callable<Integer> {
                 description = "Berth server (default: ${DEFAULT-VALUE}, or $BERTH_SERVER).")
         String server;
 
+        @Option(names = "--ca-file", paramLabel = "PEM", defaultValue = "${env:BERTH_CA_FILE:-}",
+                description = "Trust the certificates in this PEM file (e.g. the server's storage/pki/ca.crt) for an "
+                        + "https server, instead of the system's (or $BERTH_CA_FILE).")
+        String caFile;
+
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
                 description = "table or json (default: ${DEFAULT-VALUE}).")
         String output;
@@ -52,7 +57,7 @@ final class WebhookCommand implements Callable<Integer> {
             return usage;
         }
         try {
-            call.run(new ApiClient(options.server));
+            call.run(new ApiClient(options.server, options.caFile));
             return 0;
         } catch (ApiClient.ApiError e) {
             System.err.println("berth: " + e.getMessage());

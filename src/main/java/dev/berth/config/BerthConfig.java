@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                           NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
-                          MirrorConfig mirror) {
+                          MirrorConfig mirror, TlsConfig tls) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -23,6 +23,13 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         deploy = deploy == null ? new DeployConfig(null, null, null) : deploy;
         agent = agent == null ? new AgentConfig(null, null, null) : agent;
         mirror = mirror == null ? new MirrorConfig(null, null) : mirror;
+        tls = tls == null ? new TlsConfig(null, null, null, null, null) : tls;
+    }
+
+    public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
+                       NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
+                       MirrorConfig mirror) {
+        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null);
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
@@ -36,7 +43,29 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * HTTPS. Either PEM files ({@code certFile}: the server's certificate, then its chain;
+     * {@code keyFile}: its private key), or {@code auto}: a local certificate authority and a server
+     * certificate for {@code names} created at first start under {@code <storage.root>/pki/} (names
+     * default to localhost, 127.0.0.1, ::1 and this host's name). {@code minVersion}: TLSv1.2 or
+     * TLSv1.3. Neither files nor auto: plain HTTP.
+     */
+    public record TlsConfig(String certFile, String keyFile, Boolean auto, List<String> names, String minVersion) {
+        public TlsConfig {
+            certFile = certFile == null ? "" : certFile;
+            keyFile = keyFile == null ? "" : keyFile;
+            auto = auto == null ? Boolean.FALSE : auto;
+            names = names == null ? List.of() : List.copyOf(names);
+            minVersion = minVersion == null ? "TLSv1.2" : minVersion;
+        }
+
+        /** Whether Berth serves HTTPS. */
+        public boolean enabled() {
+            return auto || !certFile.isEmpty();
+        }
     }
 
     /**

@@ -243,6 +243,7 @@ public final class ConfigLoader {
         }
         validateNotifications(c.notifications());
         validateMirror(c.mirror());
+        validateTls(c.tls());
         if (c.deploy().lostAfter().compareTo(java.time.Duration.ofSeconds(31)) < 0) {
             throw new ConfigException("deploy.lostAfter: must be at least 31s (a node is disconnected after 30s)");
         }
@@ -297,6 +298,28 @@ public final class ConfigLoader {
     }
 
     private static final String NAME_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+
+    private static void validateTls(BerthConfig.TlsConfig t) {
+        if (t.auto() && (!t.certFile().isEmpty() || !t.keyFile().isEmpty())) {
+            throw new ConfigException("tls.auto: either auto (a generated certificate) or certFile and keyFile, not both");
+        }
+        if (t.certFile().isEmpty() != t.keyFile().isEmpty()) {
+            throw new ConfigException("tls." + (t.certFile().isEmpty() ? "certFile" : "keyFile")
+                    + ": certFile and keyFile go together");
+        }
+        if (!t.minVersion().equals("TLSv1.2") && !t.minVersion().equals("TLSv1.3")) {
+            throw new ConfigException("tls.minVersion: TLSv1.2 or TLSv1.3 (got '" + t.minVersion() + "')");
+        }
+        for (int i = 0; i < t.names().size(); i++) {
+            String name = t.names().get(i);
+            if (name == null || !name.matches("[A-Za-z0-9.*-]+|\\[?[0-9A-Fa-f:.]+]?")) {
+                throw new ConfigException("tls.names[" + i + "]: a host name or an IP address (got '" + name + "')");
+            }
+        }
+        if (!t.names().isEmpty() && !t.auto()) {
+            throw new ConfigException("tls.names: only for tls.auto (a certificate from files has its own names)");
+        }
+    }
 
     private static void validateMirror(BerthConfig.MirrorConfig m) {
         Set<String> names = new HashSet<>();

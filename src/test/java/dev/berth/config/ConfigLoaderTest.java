@@ -417,6 +417,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsLoadsAndBadTlsSettingsNameTheKey() throws IOException {
+        BerthConfig.TlsConfig defaults = BerthConfig.defaults().tls();
+        assertFalse(defaults.enabled());
+        assertEquals("TLSv1.2", defaults.minVersion());
+        BerthConfig c = loader.load(write("""
+                tls: {auto: true, names: [registry.example, 10.0.0.7, "::1"], minVersion: TLSv1.3}
+                """), true, Map.of(), Map.of());
+        assertTrue(c.tls().enabled());
+        assertEquals(java.util.List.of("registry.example", "10.0.0.7", "::1"), c.tls().names());
+        assertTrue(loader.load(null, false, Map.of("BERTH_TLS_AUTO", "true"), Map.of()).tls().auto());
+        assertMessageStartsWith("tls.auto: ", yamlError("tls: {auto: true, certFile: a.crt, keyFile: a.key}\n"));
+        assertMessageStartsWith("tls.keyFile: ", yamlError("tls: {certFile: a.crt}\n"));
+        assertMessageStartsWith("tls.certFile: ", yamlError("tls: {keyFile: a.key}\n"));
+        assertMessageStartsWith("tls.minVersion: ", yamlError("tls: {auto: true, minVersion: TLSv1.1}\n"));
+        assertMessageStartsWith("tls.names[1]: ", yamlError("tls: {auto: true, names: [ok.example, 'bad name']}\n"));
+        assertMessageStartsWith("tls.names: ", yamlError("tls: {certFile: a.crt, keyFile: a.key, names: [x]}\n"));
+    }
+
+    @Test
     void theMirrorCacheLimitsLoad() throws IOException {
         BerthConfig c = loader.load(write("""
                 mirror:
