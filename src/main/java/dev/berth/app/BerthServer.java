@@ -7,6 +7,10 @@ import dev.berth.db.Database;
 import dev.berth.db.Migration;
 import dev.berth.agent.Agent;
 import dev.berth.agent.docker.DockerEngine;
+import dev.berth.api.ApiException;
+import dev.berth.auth.ClientLimits;
+import dev.berth.registry.api.ErrorCode;
+import dev.berth.registry.api.RegistryException;
 import dev.berth.auth.Pem;
 import dev.berth.auth.ServerTls;
 import dev.berth.mirror.Mirror;
@@ -191,6 +195,10 @@ public final class BerthServer implements AutoCloseable {
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.http().idleTimeout().toMillis()))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxInitialLineLength(16 * 1024)
+                .setMaxHeaderSize((int) config.limits().maxHeaderSize().bytes())
+                // The same bound for HTTP/2 (h2c upgrades, and ALPN over TLS).
+                .setInitialSettings(new io.vertx.core.http.Http2Settings()
+                        .setMaxHeaderListSize(config.limits().maxHeaderSize().bytes()))
                 // Body chunks of up to 64 KiB instead of Netty's 8 KiB: fewer buffers per uploaded byte.
                 .setMaxChunkSize(64 * 1024)
                 // "100 Continue" is sent by the handlers when they want the body (see RequestBody).
@@ -235,10 +243,15 @@ public final class BerthServer implements AutoCloseable {
             throw new IOException("cannot load the mirror's cache accounting: " + e.getMessage(), e);
         }
         server.mirror = mirror;
+        // Shared by every event loop's routes: a client's connections land on different loops.
+        ClientLimits limits = !ClientLimits.enabled(config.limits()) ? null
+                : new ClientLimits(config.limits(), (path, message) -> path.startsWith("/v2/")
+                        ? new RegistryException(ErrorCode.TOO_MANY_REQUESTS, message, java.util.Map.of())
+                        : new ApiException(429, "ThrottlingException", message, null));
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
                             v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror,
-                                    server.metrics),
+                                    server.metrics, limits),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -278,10 +291,14 @@ public final class BerthServer implements AutoCloseable {
     /** Every HTTP route: the registry under /v2/, the operator API under /api/, metrics on /metrics. */
     private static Router routes(Vertx vertx, BerthConfig config, StorageDriver driver, RegistryStore store, NotificationService notifications,
                                  ControlPlane controlPlane, AgentGateway gateway, Mirror mirror,
-                                 PrometheusMeterRegistry metrics) {
+                                 PrometheusMeterRegistry metrics, ClientLimits limits) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
+        }
+        if (limits != null) {
+            router.route("/v2/*").handler(limits);
+            router.route("/api/*").handler(limits);
         }
         RegistryRoutes.mount(router, store, config.registry(), notifications, mirror);
         ApiRoutes.mount(router, notifications, driver, mirror, metrics);

@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                           NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
-                          MirrorConfig mirror, TlsConfig tls) {
+                          MirrorConfig mirror, TlsConfig tls, LimitsConfig limits) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -24,12 +24,13 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         agent = agent == null ? new AgentConfig(null, null, null) : agent;
         mirror = mirror == null ? new MirrorConfig(null, null) : mirror;
         tls = tls == null ? new TlsConfig(null, null, null, null, null) : tls;
+        limits = limits == null ? new LimitsConfig(null, null, null, null) : limits;
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                        NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
                        MirrorConfig mirror) {
-        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null);
+        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null, null);
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
@@ -43,7 +44,27 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * Limits per client (by remote address) against abuse. {@code requestsPerSecond}: a token bucket
+     * refilled at this rate holding {@code burst} requests (0: no limit; burst 0: twice the rate);
+     * {@code concurrentUploads}: upload requests one client may have sending bodies at once (0: no
+     * limit); {@code maxHeaderSize}: the request line and headers together.
+     */
+    public record LimitsConfig(Double requestsPerSecond, Integer burst, Integer concurrentUploads, DataSize maxHeaderSize) {
+        public LimitsConfig {
+            requestsPerSecond = requestsPerSecond == null ? 0.0 : requestsPerSecond;
+            burst = burst == null ? 0 : burst;
+            concurrentUploads = concurrentUploads == null ? 0 : concurrentUploads;
+            maxHeaderSize = maxHeaderSize == null ? DataSize.ofBytes(16 * 1024) : maxHeaderSize;
+        }
+
+        /** The bucket's size: {@code burst}, or twice the rate (at least one request). */
+        public int effectiveBurst() {
+            return burst > 0 ? burst : (int) Math.max(1, Math.ceil(2 * requestsPerSecond));
+        }
     }
 
     /**

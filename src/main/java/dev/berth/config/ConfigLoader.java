@@ -244,6 +244,7 @@ public final class ConfigLoader {
         validateNotifications(c.notifications());
         validateMirror(c.mirror());
         validateTls(c.tls());
+        validateLimits(c.limits());
         if (c.deploy().lostAfter().compareTo(java.time.Duration.ofSeconds(31)) < 0) {
             throw new ConfigException("deploy.lostAfter: must be at least 31s (a node is disconnected after 30s)");
         }
@@ -298,6 +299,21 @@ public final class ConfigLoader {
     }
 
     private static final String NAME_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+
+    private static void validateLimits(BerthConfig.LimitsConfig l) {
+        if (l.requestsPerSecond().isNaN() || l.requestsPerSecond() < 0) {
+            throw new ConfigException("limits.requestsPerSecond: must not be negative (0: no limit)");
+        }
+        if (l.burst() < 0) {
+            throw new ConfigException("limits.burst: must not be negative (0: twice requestsPerSecond)");
+        }
+        if (l.concurrentUploads() < 0) {
+            throw new ConfigException("limits.concurrentUploads: must not be negative (0: no limit)");
+        }
+        if (l.maxHeaderSize().bytes() < 1024 || l.maxHeaderSize().bytes() > (1 << 20)) {
+            throw new ConfigException("limits.maxHeaderSize: between 1KiB and 1MiB (got " + l.maxHeaderSize() + ")");
+        }
+    }
 
     private static void validateTls(BerthConfig.TlsConfig t) {
         if (t.auto() && (!t.certFile().isEmpty() || !t.keyFile().isEmpty())) {

@@ -436,6 +436,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void clientLimitsLoadAndBadOnesNameTheKey() throws IOException {
+        BerthConfig.LimitsConfig defaults = BerthConfig.defaults().limits();
+        assertEquals(16 * 1024, defaults.maxHeaderSize().bytes());
+        assertEquals(0.0, defaults.requestsPerSecond());
+        BerthConfig c = loader.load(write("limits: {requestsPerSecond: 2.5, concurrentUploads: 4}\n"), true, Map.of(), Map.of());
+        assertEquals(5, c.limits().effectiveBurst());
+        assertEquals(4, c.limits().concurrentUploads());
+        assertEquals(10.0, loader.load(null, false, Map.of("BERTH_LIMITS_REQUESTS_PER_SECOND", "10"), Map.of())
+                .limits().requestsPerSecond());
+        assertMessageStartsWith("limits.requestsPerSecond: ", yamlError("limits: {requestsPerSecond: -1}\n"));
+        assertMessageStartsWith("limits.burst: ", yamlError("limits: {burst: -1}\n"));
+        assertMessageStartsWith("limits.concurrentUploads: ", yamlError("limits: {concurrentUploads: -2}\n"));
+        assertMessageStartsWith("limits.maxHeaderSize: ", yamlError("limits: {maxHeaderSize: 100}\n"));
+    }
+
+    @Test
     void theMirrorCacheLimitsLoad() throws IOException {
         BerthConfig c = loader.load(write("""
                 mirror:

@@ -1,0 +1,127 @@
+package dev.berth.app;
+
+import static dev.berth.testing.Fixtures.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.testing.RegistryClient;
+import dev.berth.testing.TestRegistry;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Abuse limits per client: the request rate (429 TOOMANYREQUESTS with Retry-After, in the registry's
+ * format under /v2/ and the API's under /api/), uploads sending bodies at once, and the header size.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ClientLimitsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aClientOverItsRequestRateGets429WithRetryAfterUntilTheBucketRefills() throws Exception {
+        // A bucket of 5 refilled at one request every 2 s: the 6th request in a row is refused.
+        try (TestRegistry berth = TestRegistry.start(tmp.resolve("s"), Map.of("limits.requestsPerSecond", "0.5",
+                "limits.burst", "5"))) {
+            RegistryClient c = berth.client();
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, c.get("/v2/").statusCode(), "request " + i);
+            }
+            HttpResponse<byte[]> refused = c.get("/v2/");
+            assertError(refused, 429, "TOOMANYREQUESTS");
+            long retryAfter = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
+            assertTrue(retryAfter >= 1 && retryAfter <= 2, "Retry-After " + retryAfter);
+            HttpResponse<byte[]> api = c.get("/api/webhooks");
+            assertEquals(429, api.statusCode());
+            assertEquals("ThrottlingException", new JsonObject(new String(api.body(), StandardCharsets.UTF_8))
+                    .getJsonObject("error").getString("code"));
+            assertTrue(api.headers().firstValue("Retry-After").isPresent());
+            Thread.sleep(retryAfter * 1000 + 200);
+            assertEquals(200, c.get("/v2/").statusCode());
+        }
+    }
+
+    @Test
+    void aClientMayHaveOnlySoManyUploadsSendingAtOnce() throws Exception {
+        try (TestRegistry berth = TestRegistry.start(tmp.resolve("s"), Map.of("limits.concurrentUploads", "1"))) {
+            RegistryClient c = berth.client();
+            String first = location(c.post("/v2/team/a/blobs/uploads/", new byte[0]), berth);
+            String second = location(c.post("/v2/team/b/blobs/uploads/", new byte[0]), berth);
+            // The first upload's body arrives slowly: the request stays open (a raw socket, so that
+            // the headers and the first bytes are surely sent).
+            byte[] part = "0123456789".repeat(100).getBytes(StandardCharsets.UTF_8);
+            URI firstUri = URI.create(first);
+            Socket slow = new Socket("127.0.0.1", berth.port());
+            OutputStream out = slow.getOutputStream();
+            out.write(("PATCH " + firstUri.getRawPath() + " HTTP/1.1\r\nHost: " + berth.hostPort()
+                    + "\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write((Integer.toHexString(part.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(part);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300);
+            HttpResponse<byte[]> refused = c.patch(second, "x".getBytes(StandardCharsets.UTF_8),
+                    "Content-Type", "application/octet-stream");
+            assertError(refused, 429, "TOOMANYREQUESTS");
+            assertEquals("1", refused.headers().firstValue("Retry-After").orElse(null));
+            // Downloads and status requests are not uploads.
+            assertEquals(204, c.get(second).statusCode());
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            slow.setSoTimeout(30_000);
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(slow.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+            assertTrue(status.startsWith("HTTP/1.1 202"), status);
+            slow.close();
+            // Once the first is done, the second may send; both complete.
+            assertEquals(202, c.patch(second, part, "Content-Type", "application/octet-stream").statusCode());
+            String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(part));
+            assertEquals(201, c.put(RegistryClient.withQuery(first, "digest=" + digest), new byte[0]).statusCode());
+            assertEquals(201, c.put(RegistryClient.withQuery(second, "digest=" + digest), new byte[0]).statusCode());
+        }
+    }
+
+    private static String location(HttpResponse<byte[]> r, TestRegistry berth) {
+        assertEquals(202, r.statusCode());
+        String loc = r.headers().firstValue("Location").orElseThrow();
+        return loc.startsWith("http") ? loc : berth.baseUrl() + loc;
+    }
+
+    @Test
+    void headersOverTheLimitAreRefusedAndTheServerCarriesOn() throws Exception {
+        try (TestRegistry berth = TestRegistry.start(tmp.resolve("s"), Map.of("limits.maxHeaderSize", "2KiB"))) {
+            // HTTP/1.1, and HTTP/2 (the JDK's client upgrades a plain connection with h2c).
+            for (HttpClient.Version version : HttpClient.Version.values()) {
+                HttpClient http = HttpClient.newBuilder().version(version).build();
+                assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(berth.baseUrl() + "/v2/"))
+                        .header("X-Padding", "p".repeat(1024)).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                try {
+                    HttpResponse<String> big = http.send(HttpRequest.newBuilder(URI.create(berth.baseUrl() + "/v2/"))
+                            .header("X-Padding", "p".repeat(4096)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertTrue(big.statusCode() == 431 || big.statusCode() == 400, version + ": status " + big.statusCode());
+                } catch (IOException e) {
+                    // HTTP/2 refuses an oversized header block by resetting the stream.
+                    assertEquals(HttpClient.Version.HTTP_2, version, "HTTP/1.1 must answer: " + e);
+                }
+                assertEquals(200, berth.client().get("/v2/").statusCode());
+            }
+        }
+    }
+}
