@@ -151,9 +151,12 @@ public final class RegistryFailureHandler implements Handler<RoutingContext> {
                     .header(HttpHeaders.RETRY_AFTER.toString(), "5");
         }
         if (t instanceof HttpClosedException || ctx.response().closed()) {
-            // The client went away mid-request; the access log already records it as aborted.
+            // The client went away mid-request, or sent a body that could not be decoded (a broken
+            // chunk), after which the connection is closed: its fault, not ours. Whatever still
+            // reaches it says so; the access log records the request as aborted.
             LOG.atDebug().setCause(t).addKeyValue("path", ctx.request().path()).log("client disconnected");
-            return new RegistryException(ErrorCode.UNKNOWN, null);
+            return new RegistryException(ErrorCode.SIZE_INVALID, "the request body ended before it was complete",
+                    Map.of());
         }
         LOG.atError().setCause(t).addKeyValue("method", ctx.request().method().name())
                 .addKeyValue("path", ctx.request().path()).log("request failed");
