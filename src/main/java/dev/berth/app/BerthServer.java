@@ -8,6 +8,8 @@ import dev.berth.db.Migration;
 import dev.berth.agent.Agent;
 import dev.berth.agent.docker.DockerEngine;
 import dev.berth.api.ApiException;
+import dev.berth.auth.AuditHandler;
+import dev.berth.auth.AuditLog;
 import dev.berth.auth.ClientLimits;
 import dev.berth.registry.api.ErrorCode;
 import dev.berth.registry.api.RegistryException;
@@ -93,6 +95,7 @@ public final class BerthServer implements AutoCloseable {
     private volatile String httpDeployment;
     private volatile Mirror mirror;
     private volatile ServerTls tls;
+    private volatile AuditLog auditLog = AuditLog.disabled();
     /** Meters exported on {@code /metrics} in the Prometheus text format. */
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -210,6 +213,9 @@ public final class BerthServer implements AutoCloseable {
         }
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
         server.tls = tls;
+        server.auditLog = config.audit().file().isEmpty() ? AuditLog.disabled()
+                : AuditLog.open(Path.of(config.storage().root()).resolve(config.audit().file()),
+                config.audit().maxFileSize().bytes(), config.audit().maxFiles());
         server.controlPlane = controlPlane;
         AgentGateway gateway = new AgentGateway(vertx, controlPlane);
         server.agentGateway = gateway;
@@ -243,6 +249,7 @@ public final class BerthServer implements AutoCloseable {
             throw new IOException("cannot load the mirror's cache accounting: " + e.getMessage(), e);
         }
         server.mirror = mirror;
+        AuditHandler audit = new AuditHandler(server.auditLog);
         // Shared by every event loop's routes: a client's connections land on different loops.
         ClientLimits limits = !ClientLimits.enabled(config.limits()) ? null
                 : new ClientLimits(config.limits(), (path, message) -> path.startsWith("/v2/")
@@ -251,7 +258,7 @@ public final class BerthServer implements AutoCloseable {
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
                             v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror,
-                                    server.metrics, limits),
+                                    server.metrics, limits, audit),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -291,11 +298,13 @@ public final class BerthServer implements AutoCloseable {
     /** Every HTTP route: the registry under /v2/, the operator API under /api/, metrics on /metrics. */
     private static Router routes(Vertx vertx, BerthConfig config, StorageDriver driver, RegistryStore store, NotificationService notifications,
                                  ControlPlane controlPlane, AgentGateway gateway, Mirror mirror,
-                                 PrometheusMeterRegistry metrics, ClientLimits limits) {
+                                 PrometheusMeterRegistry metrics, ClientLimits limits, AuditHandler audit) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
         }
+        router.route("/v2/*").handler(audit);
+        router.route("/api/*").handler(audit);
         if (limits != null) {
             router.route("/v2/*").handler(limits);
             router.route("/api/*").handler(limits);
@@ -500,6 +509,7 @@ public final class BerthServer implements AutoCloseable {
             LOG.atWarn().setCause(e).log("shutdown did not finish cleanly");
         }
         database.close();
+        auditLog.close();
         try {
             driver.close();
         } catch (IOException e) {

@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                           NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
-                          MirrorConfig mirror, TlsConfig tls, LimitsConfig limits) {
+                          MirrorConfig mirror, TlsConfig tls, LimitsConfig limits, AuditConfig audit) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -25,12 +25,13 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         mirror = mirror == null ? new MirrorConfig(null, null) : mirror;
         tls = tls == null ? new TlsConfig(null, null, null, null, null) : tls;
         limits = limits == null ? new LimitsConfig(null, null, null, null) : limits;
+        audit = audit == null ? new AuditConfig(null, null, null) : audit;
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                        NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
                        MirrorConfig mirror) {
-        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null, null);
+        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null, null, null);
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
@@ -44,7 +45,20 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The audit log of changes (pushes, deletes, control-plane actions, agent registrations): JSON
+     * lines in {@code file} (relative to {@code storage.root}; empty: no audit log), rolled over at
+     * {@code maxFileSize}, keeping {@code maxFiles} old files.
+     */
+    public record AuditConfig(String file, DataSize maxFileSize, Integer maxFiles) {
+        public AuditConfig {
+            file = file == null ? "audit.log" : file;
+            maxFileSize = maxFileSize == null ? DataSize.ofMebibytes(100) : maxFileSize;
+            maxFiles = maxFiles == null ? 5 : maxFiles;
+        }
     }
 
     /**

@@ -245,6 +245,12 @@ public final class ConfigLoader {
         validateMirror(c.mirror());
         validateTls(c.tls());
         validateLimits(c.limits());
+        if (c.audit().maxFileSize().bytes() < 4096) {
+            throw new ConfigException("audit.maxFileSize: at least 4KiB (got " + c.audit().maxFileSize() + ")");
+        }
+        if (c.audit().maxFiles() < 1 || c.audit().maxFiles() > 100) {
+            throw new ConfigException("audit.maxFiles: between 1 and 100 (got " + c.audit().maxFiles() + ")");
+        }
         if (c.deploy().lostAfter().compareTo(java.time.Duration.ofSeconds(31)) < 0) {
             throw new ConfigException("deploy.lostAfter: must be at least 31s (a node is disconnected after 30s)");
         }

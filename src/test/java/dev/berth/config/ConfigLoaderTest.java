@@ -452,6 +452,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theAuditLogSettingsLoadAndBadOnesNameTheKey() throws IOException {
+        assertEquals("audit.log", BerthConfig.defaults().audit().file());
+        assertEquals(5, BerthConfig.defaults().audit().maxFiles());
+        assertEquals("", loader.load(null, false, Map.of("BERTH_AUDIT_FILE", ""), Map.of()).audit().file());
+        assertMessageStartsWith("audit.maxFileSize: ", yamlError("audit: {maxFileSize: 10}\n"));
+        assertMessageStartsWith("audit.maxFiles: ", yamlError("audit: {maxFiles: 0}\n"));
+    }
+
+    @Test
     void theMirrorCacheLimitsLoad() throws IOException {
         BerthConfig c = loader.load(write("""
                 mirror:

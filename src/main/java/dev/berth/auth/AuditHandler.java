@@ -1,0 +1,136 @@
+package dev.berth.auth;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Puts every change into the {@link AuditLog} once its answer is sent, refused ones included:
+ * manifest pushes, deletes of manifests, tags and blobs, control-plane actions that change
+ * something ({@code POST /api/<Action>} other than Describe, List and Get), agent registrations, the
+ * registry hook, webhook redeliveries and mirror evictions. Reads are not audited, nor blob uploads
+ * (the manifest push that follows names what they were for). Until users exist, every actor is
+ * {@code anonymous}; the remote address says where the request came from.
+ */
+public final class AuditHandler implements Handler<RoutingContext> {
+    private static final Pattern MANIFEST = Pattern.compile("/v2/(?<name>.+)/manifests/(?<ref>[^/]+)");
+    private static final Pattern BLOB = Pattern.compile("/v2/(?<name>.+)/blobs/(?<digest>[^/]+)");
+    private static final Pattern ACTION = Pattern.compile("/api/(?<action>[A-Z][A-Za-z]{1,63})");
+    /** Request fields that say what a control-plane action was about (never its secrets). */
+    private static final List<String> TARGET_FIELDS = List.of("cluster", "service", "serviceName", "family",
+            "taskDefinition", "task", "tasks", "containerInstances", "desiredCount", "status", "reason");
+
+    private final AuditLog log;
+
+    public AuditHandler(AuditLog log) {
+        this.log = log;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        HttpMethod method = request.method();
+        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            ctx.addEndHandler(ar -> record(ctx));
+        }
+        ctx.next();
+    }
+
+    private void record(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        String path = request.path();
+        HttpMethod method = request.method();
+        int status = ctx.response().getStatusCode();
+        JsonObject details = new JsonObject().put("method", method.name()).put("path", path).put("status", status);
+        String action = action(ctx, method, path, details);
+        if (action == null) {
+            return;
+        }
+        String outcome = !ctx.response().ended() ? "aborted" : status / 100 == 2 ? "ok" : "refused";
+        SocketAddress remote = request.remoteAddress();
+        log.record(action, outcome, "anonymous", remote == null ? "" : remote.hostAddress() + ":" + remote.port(), details);
+    }
+
+    /** The audited action a request is, with what it was about added to {@code details}; null when not audited. */
+    private static String action(RoutingContext ctx, HttpMethod method, String path, JsonObject details) {
+        Matcher m = MANIFEST.matcher(path);
+        if (m.matches() && (method == HttpMethod.PUT || method == HttpMethod.DELETE)) {
+            details.put("repository", m.group("name")).put("reference", m.group("ref"));
+            String digest = ctx.response().headers().get("Docker-Content-Digest");
+            if (digest != null) {
+                details.put("digest", digest);
+            }
+            List<String> tags = ctx.request().params().getAll("tag");
+            if (!tags.isEmpty()) {
+                details.put("tags", new JsonArray(tags));
+            }
+            return method == HttpMethod.PUT ? "registry.push" : "registry.delete";
+        }
+        m = BLOB.matcher(path);
+        if (m.matches() && method == HttpMethod.DELETE && !m.group("digest").equals("uploads")) {
+            details.put("repository", m.group("name")).put("blob", m.group("digest"));
+            return "registry.delete";
+        }
+        if (method != HttpMethod.POST) {
+            return null;
+        }
+        switch (path) {
+            case "/api/agents/register" -> {
+                JsonObject body = body(ctx);
+                if (body != null && body.getValue("hostname") instanceof String host) {
+                    details.put("hostname", host);
+                }
+                return "agent.register";
+            }
+            case "/api/hooks/registry" -> {
+                return "controlplane.hook";
+            }
+            case "/api/mirror/evict" -> {
+                return "mirror.evict";
+            }
+            default -> {
+                // below
+            }
+        }
+        if (path.startsWith("/api/webhooks/deliveries/") && path.endsWith("/redeliver")) {
+            return "webhook.redeliver";
+        }
+        m = ACTION.matcher(path);
+        if (m.matches()) {
+            String name = m.group("action");
+            if (name.startsWith("Describe") || name.startsWith("List") || name.startsWith("Get")) {
+                return null;
+            }
+            JsonObject body = body(ctx);
+            if (body != null) {
+                for (String field : TARGET_FIELDS) {
+                    Object value = body.getValue(field);
+                    if (value instanceof String || value instanceof Number || value instanceof Boolean
+                            || value instanceof JsonArray) {
+                        details.put(field, value);
+                    }
+                }
+            }
+            return "controlplane." + name;
+        }
+        return null;
+    }
+
+    /** The request body as JSON when a body handler read it and it is an object; null otherwise. */
+    private static JsonObject body(RoutingContext ctx) {
+        try {
+            Buffer b = ctx.body() == null ? null : ctx.body().buffer();
+            return b == null || b.length() == 0 ? null : new JsonObject(b);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}
