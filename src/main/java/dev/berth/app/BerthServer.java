@@ -213,9 +213,9 @@ public final class BerthServer implements AutoCloseable {
         }
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
         server.tls = tls;
-        server.auditLog = config.audit().file().isEmpty() ? AuditLog.disabled()
-                : AuditLog.open(Path.of(config.storage().root()).resolve(config.audit().file()),
-                config.audit().maxFileSize().bytes(), config.audit().maxFiles());
+        Path auditFile = auditLocation(config);
+        server.auditLog = auditFile == null ? AuditLog.disabled()
+                : AuditLog.open(auditFile, config.audit().maxFileSize().bytes(), config.audit().maxFiles());
         server.controlPlane = controlPlane;
         AgentGateway gateway = new AgentGateway(vertx, controlPlane);
         server.agentGateway = gateway;
@@ -320,6 +320,18 @@ public final class BerthServer implements AutoCloseable {
         router.errorHandler(404, unmatched);
         router.errorHandler(405, unmatched);
         return router;
+    }
+
+    /**
+     * Where the audit log goes: {@code audit.file} under {@code storage.root}; none when it is empty,
+     * or when it is relative and the in-memory driver keeps nothing on disk.
+     */
+    static Path auditLocation(BerthConfig config) {
+        String file = config.audit().file();
+        if (file.isEmpty() || ("inmemory".equals(config.storage().driver()) && !Path.of(file).isAbsolute())) {
+            return null;
+        }
+        return Path.of(config.storage().root()).resolve(file);
     }
 
     /** {@code state.database}, else {@code <storage.root>/state.db}, or memory with the in-memory driver. */
