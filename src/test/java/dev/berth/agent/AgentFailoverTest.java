@@ -47,15 +47,7 @@ class AgentFailoverTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (String node : nodes) {
-            new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.node=" + node + " | xargs -r docker rm -f")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-                    .waitFor(60, TimeUnit.SECONDS);
-        }
-        for (String image : images) {
-            new ProcessBuilder("docker", "rmi", "-f", image).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
-        }
+        BusyboxImages.removeNodesAndImages(nodes, images);
     }
 
     private String containers(String label) throws Exception {

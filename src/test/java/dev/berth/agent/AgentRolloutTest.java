@@ -52,15 +52,7 @@ class AgentRolloutTest {
     @AfterEach
     void cleanUp() throws Exception {
         // Containers of the test's node, whatever happened.
-        if (node != null) {
-            Process p = new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.node=" + node
-                    + " | xargs -r docker rm -f").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            p.waitFor(60, TimeUnit.SECONDS);
-        }
-        for (String image : images) {
-            new ProcessBuilder("docker", "rmi", "-f", image).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
-        }
+        BusyboxImages.removeNodesAndImages(node == null ? List.of() : List.of(node), images);
     }
 
     static JsonObject call(RegistryClient c, String action, JsonObject body) {

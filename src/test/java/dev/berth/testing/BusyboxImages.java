@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Test images built FROM scratch with the static busybox (nothing can be pulled from Docker Hub
@@ -29,6 +31,24 @@ public final class BusyboxImages {
             fail(r.toString());
         }
         return r;
+    }
+
+    /**
+     * Best-effort clean-up after a test: removes every container an agent ran for one of
+     * {@code nodes} (they carry the {@code dev.berth.node} label) and every image in {@code images},
+     * whatever state they are in. Failures are ignored: nothing may be left to remove.
+     */
+    public static void removeNodesAndImages(Collection<String> nodes, Collection<String> images)
+            throws IOException, InterruptedException {
+        for (String node : nodes) {
+            new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=dev.berth.node=" + node + " | xargs -r docker rm -f")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                    .waitFor(60, TimeUnit.SECONDS);
+        }
+        for (String image : images) {
+            new ProcessBuilder("docker", "rmi", "-f", image).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     /**

@@ -71,10 +71,7 @@ class DockerEngineTest {
         for (String id : containers) {
             docker.remove(id, true).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
-        for (String image : images) {
-            new ProcessBuilder("docker", "rmi", "-f", image).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
-        }
+        BusyboxImages.removeNodesAndImages(List.of(), images);
         docker.close();
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
