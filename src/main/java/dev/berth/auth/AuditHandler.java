@@ -36,9 +36,13 @@ public final class AuditHandler implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
-        HttpServerRequest request = ctx.request();
-        HttpMethod method = request.method();
-        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+        HttpMethod method = ctx.request().method();
+        String path = ctx.request().path();
+        // Only what can be audited waits for its end: reads and upload requests (the bulk of the
+        // traffic) pass straight on.
+        boolean candidate = method == HttpMethod.POST ? path.startsWith("/api/")
+                : (method == HttpMethod.PUT || method == HttpMethod.DELETE) && !path.contains("/blobs/uploads/");
+        if (candidate) {
             ctx.addEndHandler(ar -> record(ctx));
         }
         ctx.next();

@@ -106,11 +106,12 @@ public final class AuditLog implements AutoCloseable {
         logger.info(line.encode());
     }
 
-    /** Writes what is queued and closes the file. */
+    /** Writes what is queued and closes the file (the async appender's worker stops the file appender). */
     @Override
     public void close() {
         if (appender != null) {
             appender.stop();
+            ((ch.qos.logback.classic.Logger) logger).detachAppender(appender);
         }
     }
 }

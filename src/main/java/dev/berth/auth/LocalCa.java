@@ -65,8 +65,8 @@ public final class LocalCa {
     private static final String SIGNATURE = "SHA256withECDSA";
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
-    /** A certificate, the chain up to (not including) the root, and its key, as PEM files. */
-    public record Issued(Path certificateFile, Path keyFile, X509Certificate certificate) {
+    /** An issued certificate and its key, and the PEM files that hold them. */
+    public record Issued(Path certificateFile, Path keyFile, X509Certificate certificate, PrivateKey key) {
     }
 
     private final Path dir;
@@ -136,7 +136,7 @@ public final class LocalCa {
         if (Files.exists(crt) && Files.exists(keyFile)) {
             X509Certificate existing = Pem.readCertificates(crt).get(0);
             if (usable(existing, wanted)) {
-                return new Issued(crt, keyFile, existing);
+                return new Issued(crt, keyFile, existing, Pem.readPrivateKey(keyFile));
             }
         }
         KeyPair pair = newKeyPair(random);
@@ -145,7 +145,7 @@ public final class LocalCa {
                 KeyPurposeId.id_kp_serverAuth, SERVER_VALIDITY);
         writePrivate(keyFile, Pem.encode(pair.getPrivate()));
         writePublic(crt, Pem.encode(cert));
-        return new Issued(crt, keyFile, cert);
+        return new Issued(crt, keyFile, cert, pair.getPrivate());
     }
 
     private boolean usable(X509Certificate cert, Set<String> wanted) throws IOException {

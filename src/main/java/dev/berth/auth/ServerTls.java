@@ -40,9 +40,8 @@ public record ServerTls(String chainPem, String keyPem, X509Certificate certific
         if (config.auto()) {
             LocalCa ca = LocalCa.loadOrCreate(storageRoot.resolve("pki"), clock);
             LocalCa.Issued server = ca.serverCertificate(autoNames(config.names(), listenHost));
-            PrivateKey key = Pem.readPrivateKey(server.keyFile());
-            return new ServerTls(Pem.encode(server.certificate(), ca.certificate()), Pem.encode(key), server.certificate(),
-                    ca.certificateFile(), protocols);
+            return new ServerTls(Pem.encode(server.certificate(), ca.certificate()), Pem.encode(server.key()),
+                    server.certificate(), ca.certificateFile(), protocols);
         }
         List<X509Certificate> chain;
         PrivateKey key;

@@ -155,9 +155,11 @@ public final class Mirror implements AutoCloseable {
      */
     public boolean refusesPush(String name, String ns) {
         Optional<Route> routed = route(name, ns);
-        if (routed.isPresent() && !routed.get().upstream().allowPush()) {
-            return true;
-        }
+        return routed.isPresent() && !routed.get().upstream().allowPush() || isCacheRepository(name);
+    }
+
+    /** Whether {@code name} is one of the cache repositories, {@code <upstream>.mirror/...}. */
+    private boolean isCacheRepository(String name) {
         String first = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
         return upstreams.stream().anyMatch(u -> first.equals(u.config().name() + ".mirror"));
     }
@@ -407,9 +409,7 @@ public final class Mirror implements AutoCloseable {
 
     /** A pull of {@code digest} from {@code repository} (a pull event): cached items note the time. */
     public void pulled(RepositoryName repository, Digest digest) {
-        String value = repository.value();
-        int slash = value.indexOf('/');
-        if (slash > 0 && value.substring(0, slash).endsWith(".mirror")) {
+        if (isCacheRepository(repository.value())) {
             cache.pulled(repository, digest);
         }
     }

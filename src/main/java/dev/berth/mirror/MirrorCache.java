@@ -52,9 +52,8 @@ public final class MirrorCache implements AutoCloseable {
         }
     }
 
-    /** An item in the cache. */
-    public record Item(RepositoryName repository, Digest digest, String upstream, Kind kind, long size, long cachedAt,
-                       long lastPulled) {
+    /** An item chosen for eviction; {@code cachedAt} tells its row from one a later fetch wrote. */
+    private record Item(RepositoryName repository, Digest digest, String upstream, Kind kind, long size, long cachedAt) {
     }
 
     /** What one eviction pass removed. */
@@ -263,7 +262,7 @@ public final class MirrorCache implements AutoCloseable {
         long freed = 0;
         long now = clock.millis();
         long ttl = config.ttl().toMillis();
-        String columns = "SELECT repository, digest, upstream, kind, size, cached_at, last_pulled FROM mirror_item ";
+        String columns = "SELECT repository, digest, upstream, kind, size, cached_at FROM mirror_item ";
         if (ttl > 0) {
             try (PreparedStatement p = c.prepareStatement(columns + "WHERE last_pulled < ? ORDER BY last_pulled, cached_at")) {
                 p.setLong(1, now - ttl);
@@ -303,8 +302,7 @@ public final class MirrorCache implements AutoCloseable {
 
     private static Item item(ResultSet rs) throws Exception {
         return new Item(RepositoryName.of(rs.getString(1)), Digest.parse(rs.getString(2)), rs.getString(3),
-                Kind.valueOf(rs.getString(4).toUpperCase(java.util.Locale.ROOT)), rs.getLong(5), rs.getLong(6),
-                rs.getLong(7));
+                Kind.valueOf(rs.getString(4).toUpperCase(java.util.Locale.ROOT)), rs.getLong(5), rs.getLong(6));
     }
 
     /**

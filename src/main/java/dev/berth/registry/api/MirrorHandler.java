@@ -10,6 +10,7 @@ import dev.berth.registry.RepositoryName;
 import dev.berth.registry.store.RegistryStore;
 import io.vertx.core.Future;
 import dev.berth.registry.store.BlobInfo;
+import dev.berth.registry.store.ChangeHook;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -95,7 +96,7 @@ final class MirrorHandler {
      */
     private Future<Void> linkLocally(Route r, String name, Digest digest) {
         return store.blobs().mount(RepositoryName.of(name), digest, Optional.of(r.cacheRepository()),
-                dev.berth.registry.store.ChangeHook.none()).mapEmpty();
+                ChangeHook.none()).mapEmpty();
     }
 
     /** The response of the request whose fetch brings a blob, written as the blob arrives. */
