@@ -88,7 +88,14 @@ public final class Agent implements AutoCloseable {
     private final Options options;
     private final DockerEngine docker;
     private final HttpClientAgent http;
-    private final WebSocketClient wsClient;
+    /** Made at the first connect, with the node's client certificate when it has one. */
+    private WebSocketClient wsClient;
+    private final WebSocketClientOptions wsOptions;
+    /** The node's client certificate (then the authority's) and its key, over TLS. */
+    private final Path certFile;
+    private final Path keyFile;
+    /** Pull credentials from the latest snapshot, by registry host. */
+    private volatile Map<String, Messages.RegistryAuth> registryAuth = Map.of();
     private final Path stateFile;
     private LocalState state;
     private final Map<String, TaskRunner> runners = new LinkedHashMap<>();
@@ -123,8 +130,10 @@ public final class Agent implements AutoCloseable {
             wsOptions.setTrustOptions(trust.copy()).setVerifyHost(tls.verifyHost());
         }
         this.http = vertx.createHttpClient(httpOptions);
-        this.wsClient = vertx.createWebSocketClient(wsOptions);
+        this.wsOptions = wsOptions;
         this.stateFile = options.stateDir().resolve("agent.json");
+        this.certFile = options.stateDir().resolve("agent.crt");
+        this.keyFile = options.stateDir().resolve("agent.key");
     }
 
     /**
@@ -179,6 +188,17 @@ public final class Agent implements AutoCloseable {
             return Future.failedFuture(new IllegalStateException("cannot read " + stateFile + ": " + e.getMessage(), e));
         }
         return docker.ping().compose(v -> docker.info()).compose(info -> {
+            if (state.agentToken != null && tls() && !java.nio.file.Files.exists(certFile)) {
+                // Registered before the controller spoke TLS (or the certificate was lost): the session
+                // needs a client certificate, which only a registration hands out.
+                if (options.joinToken() == null || options.joinToken().isBlank()) {
+                    return Future.failedFuture(new IllegalStateException("this node has no client certificate for "
+                            + options.controller() + ": join again with a join token (berth cluster join-token)"));
+                }
+                LOG.atInfo().addKeyValue("was", state.nodeId).log("no client certificate for this node: joining again");
+                state.agentToken = null;
+                return register(info);
+            }
             if (state.agentToken != null) {
                 if (!options.controller().equals(state.controller)) {
                     // The same controller under another address: the registration holds.
@@ -225,6 +245,17 @@ public final class Agent implements AutoCloseable {
                 .put("totalResources", new JsonObject().put("cpu", cpu).put("memory", memory)
                         .put("ports", new JsonArray(HostPorts.listening())))
                 .put("attributes", attributes).put("agentVersion", version());
+        ClientKey key = null;
+        if (tls()) {
+            // Over TLS the node gets a client certificate for a key that never leaves this host.
+            try {
+                key = ClientKey.create(options.hostname());
+            } catch (IOException e) {
+                return Future.failedFuture(e);
+            }
+            body.put("csr", key.csrPem());
+        }
+        ClientKey clientKey = key;
         RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST)
                 .setAbsoluteURI(options.controller() + "/api/agents/register").putHeader("Content-Type", "application/json")
                 .setTimeout(30_000);
@@ -240,6 +271,19 @@ public final class Agent implements AutoCloseable {
                         + " (HTTP " + resp.statusCode() + "): " + message));
             }
             JsonObject answer = new JsonObject(b);
+            if (clientKey != null) {
+                String certificate = answer.getString("certificate");
+                if (certificate == null) {
+                    return Future.failedFuture(new IllegalStateException(options.controller()
+                            + " gave no client certificate for this node"));
+                }
+                try {
+                    clientKey.save(keyFile, certFile, certificate);
+                } catch (IOException e) {
+                    return Future.failedFuture(new IllegalStateException("cannot keep the client certificate in "
+                            + options.stateDir() + ": " + e.getMessage(), e));
+                }
+            }
             state.controller = options.controller();
             state.nodeId = answer.getString("containerInstanceArn");
             state.cluster = answer.getString("cluster");
@@ -305,7 +349,7 @@ public final class Agent implements AutoCloseable {
     private TaskRunner runner(LocalState.LocalTask t) {
         Map<String, String> labels = Map.of(ContainerConfig.NODE_LABEL, state.nodeId,
                 ContainerConfig.CLUSTER_LABEL, state.cluster == null ? "" : state.cluster);
-        return new TaskRunner(vertx, docker, t, new TaskRunner.Reports() {
+        return new TaskRunner(vertx, docker, t, this::pullAuth, new TaskRunner.Reports() {
             @Override
             public void report(LocalState.LocalTask task, String status, String reason,
                                List<Requests.ContainerStateChange> containers, String health) {
@@ -319,6 +363,27 @@ public final class Agent implements AutoCloseable {
         }, labels);
     }
 
+    /** Whether the controller is reached over TLS (and so hands out client certificates). */
+    private boolean tls() {
+        return options.controller().startsWith("https:");
+    }
+
+    /**
+     * The X-Registry-Auth for pulling {@code image}: the controller's pull credential for the image's
+     * registry host, or null (other registries, or a registry without authentication).
+     */
+    private JsonObject pullAuth(String image) {
+        String host;
+        try {
+            host = dev.berth.deploy.model.ImageReference.parse(image).registry();
+        } catch (RuntimeException e) {
+            return null;
+        }
+        Messages.RegistryAuth auth = host == null ? null : registryAuth.get(host);
+        return auth == null ? null : new JsonObject().put("username", auth.username()).put("password", auth.password())
+                .put("serveraddress", host);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Session
 
@@ -329,6 +394,13 @@ public final class Agent implements AutoCloseable {
         String url = options.controller().replaceFirst("^http", "ws") + "/api/agents/connect";
         WebSocketConnectOptions connect = new WebSocketConnectOptions().setAbsoluteURI(url)
                 .addHeader("Authorization", "Bearer " + state.agentToken).setTimeout(15_000);
+        if (wsClient == null) {
+            if (tls() && java.nio.file.Files.exists(certFile)) {
+                wsOptions.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+                        .setCertPath(certFile.toString()).setKeyPath(keyFile.toString()));
+            }
+            wsClient = vertx.createWebSocketClient(wsOptions);
+        }
         wsClient.connect(connect).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.atDebug().setCause(ar.cause()).log("cannot reach the controller");
@@ -420,6 +492,9 @@ public final class Agent implements AutoCloseable {
     // Desired state
 
     private void apply(Messages.DesiredState desired) {
+        if (desired.registryAuth() != null) {
+            registryAuth = Map.copyOf(desired.registryAuth());
+        }
         if (desired.tasks() == null) {
             LOG.atWarn().addKeyValue("seq", desired.seq()).log("snapshot without a task list ignored");
             return;
@@ -686,6 +761,8 @@ public final class Agent implements AutoCloseable {
         }
         docker.close();
         http.close();
-        wsClient.close();
+        if (wsClient != null) {
+            wsClient.close();
+        }
     }
 }

@@ -52,14 +52,18 @@ final class TaskRunner {
 
     private final Vertx vertx;
     private final DockerEngine docker;
+    /** The X-Registry-Auth to pull an image with, or null. */
+    private final java.util.function.Function<String, JsonObject> pullAuth;
     private final LocalState.LocalTask task;
     private final Reports reports;
     private final Map<String, String> labels;
     private boolean busy;
 
-    TaskRunner(Vertx vertx, DockerEngine docker, LocalState.LocalTask task, Reports reports, Map<String, String> labels) {
+    TaskRunner(Vertx vertx, DockerEngine docker, LocalState.LocalTask task,
+               java.util.function.Function<String, JsonObject> pullAuth, Reports reports, Map<String, String> labels) {
         this.vertx = vertx;
         this.docker = docker;
+        this.pullAuth = pullAuth;
         this.task = task;
         this.reports = reports;
         this.labels = labels;
@@ -147,7 +151,7 @@ final class TaskRunner {
     private Future<Void> pull(ContainerDefinition c) {
         String image = runnable(task.spec.images().getOrDefault(c.name(), c.image()));
         return docker.imagePresent(image).compose(present -> present ? Future.succeededFuture()
-                : docker.pull(image, null)).recover(e -> Future.failedFuture(new PullFailure(e.getMessage())));
+                : docker.pull(image, pullAuth.apply(image))).recover(e -> Future.failedFuture(new PullFailure(e.getMessage())));
     }
 
     private Future<Void> create(TaskDefinition td, ContainerDefinition c) {

@@ -21,6 +21,7 @@ final class ApiClient {
 
     private final String server;
     private final HttpClient http;
+    private final String authorization;
 
     ApiClient(String server) throws ApiError {
         this(server, null);
@@ -28,6 +29,12 @@ final class ApiClient {
 
     /** @param caFile PEM certificates to trust for an https server instead of the system's; null or empty: the system's */
     ApiClient(String server, String caFile) throws ApiError {
+        this(server, caFile, null);
+    }
+
+    /** @param authorization the Authorization header sent with every request, or null */
+    ApiClient(String server, String caFile, String authorization) throws ApiError {
+        this.authorization = authorization;
         this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
         if (caFile != null && !caFile.isEmpty()) {
@@ -89,9 +96,24 @@ final class ApiClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body.encode(), StandardCharsets.UTF_8)));
     }
 
+    /** {@code DELETE} on {@code path}. */
+    JsonObject delete(String path) throws ApiError {
+        return send(builder(path).DELETE());
+    }
+
+    /** {@code POST} of a JSON body to {@code path}. */
+    JsonObject postJson(String path, JsonObject body) throws ApiError {
+        return send(builder(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.encode(), StandardCharsets.UTF_8)));
+    }
+
     private HttpRequest.Builder builder(String path) throws ApiError {
         try {
-            return HttpRequest.newBuilder(URI.create(server + path));
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server + path));
+            if (authorization != null) {
+                b.header("Authorization", authorization);
+            }
+            return b;
         } catch (IllegalArgumentException e) {
             throw new ApiError("not a server URL: " + server + " (expected e.g. http://127.0.0.1:5000)");
         }
@@ -119,6 +141,10 @@ final class ApiClient {
         }
         if (response.statusCode() / 100 != 2) {
             JsonObject error = body.getJsonObject("error", new JsonObject());
+            if (response.statusCode() == 401 && authorization == null) {
+                throw new ApiError(error.getString("message", "authentication required")
+                        + " (sign in with --user and $BERTH_PASSWORD, or --token)");
+            }
             String field = error.getString("field");
             throw new ApiError(error.getString("message", "HTTP " + response.statusCode())
                     + (field == null ? "" : " (field: " + field + ")"));

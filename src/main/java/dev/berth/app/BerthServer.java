@@ -1,6 +1,7 @@
 package dev.berth.app;
 
 import dev.berth.config.BerthConfig;
+import dev.berth.config.BerthConfig.AuthConfig;
 import dev.berth.config.ListenAddress;
 import dev.berth.api.ApiRoutes;
 import dev.berth.db.Database;
@@ -10,9 +11,19 @@ import dev.berth.agent.docker.DockerEngine;
 import dev.berth.api.ApiException;
 import dev.berth.auth.AuditHandler;
 import dev.berth.auth.AuditLog;
+import dev.berth.auth.AccessControl;
+import dev.berth.auth.ApiAuthHandler;
+import dev.berth.auth.Authenticator;
+import dev.berth.auth.CiTokens;
 import dev.berth.auth.ClientLimits;
+import dev.berth.auth.RegistryAuthHandler;
+import dev.berth.auth.TokenEndpoint;
+import dev.berth.auth.TokenRoutes;
+import dev.berth.auth.TokenService;
+import dev.berth.auth.Users;
 import dev.berth.registry.api.ErrorCode;
 import dev.berth.registry.api.RegistryException;
+import dev.berth.auth.LocalCa;
 import dev.berth.auth.Pem;
 import dev.berth.auth.ServerTls;
 import dev.berth.mirror.Mirror;
@@ -96,6 +107,7 @@ public final class BerthServer implements AutoCloseable {
     private volatile Mirror mirror;
     private volatile ServerTls tls;
     private volatile AuditLog auditLog = AuditLog.disabled();
+    private volatile Security security;
     /** Meters exported on {@code /metrics} in the Prometheus text format. */
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -164,6 +176,7 @@ public final class BerthServer implements AutoCloseable {
             List<Migration> migrations = new ArrayList<>(NotifySchema.MIGRATIONS);
             migrations.addAll(ControlPlaneSchema.MIGRATIONS);
             migrations.addAll(MirrorSchema.MIGRATIONS);
+            migrations.addAll(CiTokens.MIGRATIONS);
             String location = databaseLocation(config);
             if (!location.equals(":memory:")) {
                 // With blobs elsewhere (S3), nothing else has made the data directory yet.
@@ -180,10 +193,11 @@ public final class BerthServer implements AutoCloseable {
         }
         NotificationService notifications = new NotificationService(vertx, database, config.notifications(),
                 sourceAddr(listen.host(), port));
+        RegistryImageResolver resolver = new RegistryImageResolver(store, port,
+                java.util.Set.copyOf(config.deploy().registryHosts()));
         ControlPlane controlPlane;
         try {
-            controlPlane = ControlPlane.start(vertx, database, Clock.systemUTC(), new SecureRandom(),
-                            new RegistryImageResolver(store, port, java.util.Set.copyOf(config.deploy().registryHosts())))
+            controlPlane = ControlPlane.start(vertx, database, Clock.systemUTC(), new SecureRandom(), resolver)
                     .await(30, TimeUnit.SECONDS);
             controlPlane.lostAfter(config.deploy().lostAfter());
         } catch (Exception e) {
@@ -191,6 +205,15 @@ public final class BerthServer implements AutoCloseable {
             driver.close();
             vertx.close();
             throw new IOException("cannot load the control-plane state: " + e.getMessage(), e);
+        }
+        Security security;
+        try {
+            security = Security.create(vertx, config, database);
+        } catch (Exception e) {
+            database.close();
+            driver.close();
+            vertx.close();
+            throw new IOException("cannot set up authentication: " + e.getMessage(), e);
         }
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(listen.host())
@@ -208,16 +231,32 @@ public final class BerthServer implements AutoCloseable {
                 .setHandle100ContinueAutomatically(false)
                 .setCompressionSupported(false)
                 .setTcpNoDelay(true);
+        LocalCa agentCa = null;
         if (tls != null) {
             tls.apply(options);
+            // Agents get client certificates from Berth's own authority (the tls.auto one, or one made
+            // for agents alone), and present them on their session: the server asks every client for
+            // one, and trusts only that authority's.
+            try {
+                agentCa = LocalCa.loadOrCreate(Path.of(config.storage().root()).resolve("pki"), Clock.systemUTC());
+            } catch (IOException e) {
+                database.close();
+                driver.close();
+                vertx.close();
+                throw new IOException("cannot set up the authority for agent certificates: " + e.getMessage(), e);
+            }
+            options.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST).setTrustOptions(new io.vertx.core.net.PemTrustOptions()
+                    .addCertValue(io.vertx.core.buffer.Buffer.buffer(Pem.encode(agentCa.certificate()))));
         }
         BerthServer server = new BerthServer(config, vertx, driver, store, database, notifications, listen.host(), port);
         server.tls = tls;
+        server.security = security;
         Path auditFile = auditLocation(config);
         server.auditLog = auditFile == null ? AuditLog.disabled()
                 : AuditLog.open(auditFile, config.audit().maxFileSize().bytes(), config.audit().maxFiles());
         server.controlPlane = controlPlane;
-        AgentGateway gateway = new AgentGateway(vertx, controlPlane);
+        AgentGateway gateway = new AgentGateway(vertx, controlPlane, new ServerAgentSecurity(agentCa,
+                security.authenticator().tokens(), resolver, config.auth().pullCredentialTtl()));
         server.agentGateway = gateway;
         notifications.start();
         try {
@@ -252,13 +291,13 @@ public final class BerthServer implements AutoCloseable {
         AuditHandler audit = new AuditHandler(server.auditLog);
         // Shared by every event loop's routes: a client's connections land on different loops.
         ClientLimits limits = !ClientLimits.enabled(config.limits()) ? null
-                : new ClientLimits(config.limits(), (path, message) -> path.startsWith("/v2/")
+                : new ClientLimits(config.limits(), (path, message) -> path.startsWith("/v2/") || path.startsWith("/auth/")
                         ? new RegistryException(ErrorCode.TOO_MANY_REQUESTS, message, java.util.Map.of())
                         : new ApiException(429, "ThrottlingException", message, null));
         try {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
                             v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror,
-                                    server.metrics, limits, audit),
+                                    server.metrics, limits, audit, security, server.auditLog),
                             config.http().shutdownTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
@@ -270,6 +309,7 @@ public final class BerthServer implements AutoCloseable {
             mirror.cache().start();
         }
         server.scheduleUploadPurge();
+        server.scheduleUsersReload();
         server.scheduleControlPlaneTicks();
         server.startEmbeddedAgent(listen.host());
         LOG.atInfo().addKeyValue("listen", listen.host() + ":" + port)
@@ -298,7 +338,8 @@ public final class BerthServer implements AutoCloseable {
     /** Every HTTP route: the registry under /v2/, the operator API under /api/, metrics on /metrics. */
     private static Router routes(Vertx vertx, BerthConfig config, StorageDriver driver, RegistryStore store, NotificationService notifications,
                                  ControlPlane controlPlane, AgentGateway gateway, Mirror mirror,
-                                 PrometheusMeterRegistry metrics, ClientLimits limits, AuditHandler audit) {
+                                 PrometheusMeterRegistry metrics, ClientLimits limits, AuditHandler audit,
+                                 Security security, AuditLog auditLog) {
         Router router = Router.router(vertx);
         if (config.log().requests()) {
             router.route().handler(new RequestLogHandler());
@@ -308,7 +349,21 @@ public final class BerthServer implements AutoCloseable {
         if (limits != null) {
             router.route("/v2/*").handler(limits);
             router.route("/api/*").handler(limits);
+            router.route("/auth/*").handler(limits);
         }
+        AuthConfig auth = config.auth();
+        if (auth.enabled()) {
+            router.route("/v2/*").handler(new RegistryAuthHandler(security.authenticator(), security.access(),
+                    auth.mode().equals("token"), auth.service(), auth.realm(), auditLog));
+            ApiAuthHandler api = new ApiAuthHandler(security.authenticator(), security.access(), auth.service(), auditLog);
+            router.route("/api/*").handler(api);
+            router.route("/metrics").handler(api);
+            if (auth.mode().equals("token")) {
+                new TokenEndpoint(security.authenticator(), security.access(), auth, auditLog).mount(router);
+                router.route("/auth/*").failureHandler(RegistryRoutes.unmatched());
+            }
+        }
+        new TokenRoutes(security.ciTokens(), security.access(), auth.enabled(), Clock.systemUTC()).mount(router);
         RegistryRoutes.mount(router, store, config.registry(), notifications, mirror);
         ApiRoutes.mount(router, notifications, driver, mirror, metrics);
         ControlPlaneRoutes.mount(router, controlPlane, config.deploy().hookSecret());
@@ -442,6 +497,25 @@ public final class BerthServer implements AutoCloseable {
             if (!stopped) {
                 controlPlane.tick().onFailure(e -> LOG.atWarn().setCause(e).log("control-plane step failed"));
             }
+        });
+    }
+
+    /** Users and groups are read again when their files change (berth user, or an edited file). */
+    private void scheduleUsersReload() {
+        if (!config.auth().enabled()) {
+            return;
+        }
+        Users users = security.authenticator().users();
+        vertx.setPeriodic(2000, id -> {
+            if (stopped) {
+                return;
+            }
+            vertx.executeBlocking(users::reloadIfChanged, false).onSuccess(changed -> {
+                if (changed) {
+                    LOG.atInfo().addKeyValue("users", users.names().size()).log("users and groups reloaded");
+                }
+            }).onFailure(e -> LOG.atWarn().addKeyValue("error", e.getMessage())
+                    .log("users or groups file unreadable; keeping the previous ones"));
         });
     }
 

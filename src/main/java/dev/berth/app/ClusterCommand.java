@@ -124,11 +124,15 @@ final class ClusterCommand implements Callable<Integer> {
                 description = "Valid for this long (default: ${DEFAULT-VALUE}).")
         int expires;
 
+        @picocli.CommandLine.Option(names = "--uses", paramLabel = "N", defaultValue = "1",
+                description = "How many nodes may join with it (default: ${DEFAULT-VALUE}, single-use).")
+        int uses;
+
         @Override
         public Integer call() {
             return WebhookCommand.call(options, client -> {
                 JsonObject answer = client.action("CreateJoinToken", new JsonObject().put("cluster", name)
-                        .put("expiresInSeconds", expires));
+                        .put("expiresInSeconds", expires).put("uses", uses));
                 System.out.println(options.json() ? answer.encodePrettily() : answer.getString("joinToken"));
             });
         }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "A self-hosted container registry that deploys what you push.",
         subcommands = {ServeCommand.class, AgentCommand.class, WebhookCommand.class, ClusterCommand.class, TaskdefCommand.class,
-                ServiceCommand.class, TaskCommand.class, NodeCommand.class, EventsCommand.class,
+                ServiceCommand.class, TaskCommand.class, NodeCommand.class, EventsCommand.class, UserCommand.class,
+                TokenCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

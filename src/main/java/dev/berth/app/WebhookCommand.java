@@ -33,12 +33,34 @@ final class WebhookCommand implements Callable<Integer> {
                         + "https server, instead of the system's (or $BERTH_CA_FILE).")
         String caFile;
 
+        @Option(names = "--user", paramLabel = "NAME", defaultValue = "${env:BERTH_USER:-}",
+                description = "Sign in as this user (or $BERTH_USER), with the password in $BERTH_PASSWORD; "
+                        + "needed when the server has auth.mode basic or token.")
+        String user;
+
+        @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:BERTH_TOKEN:-}",
+                description = "A CI token (berth token create) instead of a user (or $BERTH_TOKEN).")
+        String token;
+
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
                 description = "table or json (default: ${DEFAULT-VALUE}).")
         String output;
 
         boolean json() {
             return "json".equals(output);
+        }
+
+        /** The Authorization header for the credentials given, or null. */
+        String authorization() {
+            if (token != null && !token.isEmpty()) {
+                return "Bearer " + token;
+            }
+            if (user != null && !user.isEmpty()) {
+                String password = System.getenv().getOrDefault("BERTH_PASSWORD", "");
+                return "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return null;
         }
 
         int check() {
@@ -57,7 +79,7 @@ final class WebhookCommand implements Callable<Integer> {
             return usage;
         }
         try {
-            call.run(new ApiClient(options.server, options.caFile));
+            call.run(new ApiClient(options.server, options.caFile, options.authorization()));
             return 0;
         } catch (ApiClient.ApiError e) {
             System.err.println("berth: " + e.getMessage());

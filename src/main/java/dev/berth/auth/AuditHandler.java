@@ -16,9 +16,11 @@ import java.util.regex.Pattern;
  * Puts every change into the {@link AuditLog} once its answer is sent, refused ones included:
  * manifest pushes, deletes of manifests, tags and blobs, control-plane actions that change
  * something ({@code POST /api/<Action>} other than Describe, List and Get), agent registrations, the
- * registry hook, webhook redeliveries and mirror evictions. Reads are not audited, nor blob uploads
- * (the manifest push that follows names what they were for). Until users exist, every actor is
- * {@code anonymous}; the remote address says where the request came from.
+ * registry hook, webhook redeliveries, mirror evictions, and CI tokens made and revoked. Reads are
+ * not audited, nor blob uploads (the manifest push that follows names what they were for). The
+ * actor is the signed-in user ({@code anonymous} without authentication); the remote address says
+ * where the request came from. Logins are recorded where they happen (token endpoint, refused
+ * credentials).
  */
 public final class AuditHandler implements Handler<RoutingContext> {
     private static final Pattern MANIFEST = Pattern.compile("/v2/(?<name>.+)/manifests/(?<ref>[^/]+)");
@@ -37,7 +39,7 @@ public final class AuditHandler implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         HttpMethod method = ctx.request().method();
-        String path = ctx.request().path();
+        String path = ctx.normalizedPath();
         // Only what can be audited waits for its end: reads and upload requests (the bulk of the
         // traffic) pass straight on.
         boolean candidate = method == HttpMethod.POST ? path.startsWith("/api/")
@@ -50,7 +52,7 @@ public final class AuditHandler implements Handler<RoutingContext> {
 
     private void record(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        String path = request.path();
+        String path = ctx.normalizedPath();
         HttpMethod method = request.method();
         int status = ctx.response().getStatusCode();
         JsonObject details = new JsonObject().put("method", method.name()).put("path", path).put("status", status);
@@ -59,8 +61,14 @@ public final class AuditHandler implements Handler<RoutingContext> {
             return;
         }
         String outcome = !ctx.response().ended() ? "aborted" : status / 100 == 2 ? "ok" : "refused";
+        Principal p = ctx.get(Authenticator.PRINCIPAL);
+        log.record(action, outcome, p == null ? "anonymous" : p.actor(), remote(request), details);
+    }
+
+    /** The client's address and port, as the audit log records it. */
+    public static String remote(HttpServerRequest request) {
         SocketAddress remote = request.remoteAddress();
-        log.record(action, outcome, "anonymous", remote == null ? "" : remote.hostAddress() + ":" + remote.port(), details);
+        return remote == null ? "" : remote.hostAddress() + ":" + remote.port();
     }
 
     /** The audited action a request is, with what it was about added to {@code details}; null when not audited. */
@@ -82,6 +90,25 @@ public final class AuditHandler implements Handler<RoutingContext> {
         if (m.matches() && method == HttpMethod.DELETE && !m.group("digest").equals("uploads")) {
             details.put("repository", m.group("name")).put("blob", m.group("digest"));
             return "registry.delete";
+        }
+        if (path.startsWith("/api/tokens")) {
+            if (method == HttpMethod.POST && path.equals("/api/tokens")) {
+                JsonObject body = body(ctx);
+                if (body != null) {
+                    for (String field : List.of("name", "repositories", "actions", "api", "expiresIn")) {
+                        Object value = body.getValue(field);
+                        if (value instanceof String || value instanceof Boolean || value instanceof JsonArray) {
+                            details.put(field, value);
+                        }
+                    }
+                }
+                return "auth.token.create";
+            }
+            if (method == HttpMethod.DELETE && path.startsWith("/api/tokens/")) {
+                details.put("token", path.substring("/api/tokens/".length()));
+                return "auth.token.revoke";
+            }
+            return null;
         }
         if (method != HttpMethod.POST) {
             return null;

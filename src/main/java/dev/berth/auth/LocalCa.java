@@ -170,6 +170,11 @@ public final class LocalCa {
         }
     }
 
+    /** A client certificate (extended key usage clientAuth) for {@code publicKey}, named {@code commonName}. */
+    public X509Certificate clientCertificate(PublicKey publicKey, String commonName, Duration validity) throws IOException {
+        return issue(publicKey, commonName, List.of(), KeyPurposeId.id_kp_clientAuth, validity);
+    }
+
     /**
      * A certificate for {@code publicKey}, signed by this authority, with {@code names} as subject
      * alternative names and {@code purpose} as its extended key usage.

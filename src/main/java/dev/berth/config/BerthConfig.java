@@ -11,7 +11,8 @@ import java.util.Set;
  */
 public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                           NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
-                          MirrorConfig mirror, TlsConfig tls, LimitsConfig limits, AuditConfig audit) {
+                          MirrorConfig mirror, TlsConfig tls, LimitsConfig limits, AuditConfig audit,
+                          AuthConfig auth) {
 
     public BerthConfig {
         http = http == null ? new HttpConfig(null, null, null) : http;
@@ -26,12 +27,13 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
         tls = tls == null ? new TlsConfig(null, null, null, null, null) : tls;
         limits = limits == null ? new LimitsConfig(null, null, null, null) : limits;
         audit = audit == null ? new AuditConfig(null, null, null) : audit;
+        auth = auth == null ? new AuthConfig(null, null, null, null, null, null, null, null, null, null) : auth;
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
                        NotificationsConfig notifications, LogConfig log, DeployConfig deploy, AgentConfig agent,
                        MirrorConfig mirror) {
-        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null, null, null);
+        this(http, storage, state, registry, notifications, log, deploy, agent, mirror, null, null, null, null);
     }
 
     public BerthConfig(HttpConfig http, StorageConfig storage, StateConfig state, RegistryConfig registry,
@@ -45,7 +47,63 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
     }
 
     public static BerthConfig defaults() {
-        return new BerthConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new BerthConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * Who may do what. {@code mode}: {@code none} (anyone may do anything), {@code basic} (HTTP basic
+     * authentication on every request) or {@code token} (Docker token authentication: {@code /v2/}
+     * answers 401 with a Bearer challenge naming the built-in token endpoint {@code /auth/token},
+     * which issues ES256-signed JWTs). Users live in an htpasswd file ({@code users}, bcrypt) with
+     * groups in an Apache-style group file ({@code groups}), both relative to {@code storage.root}
+     * and managed with {@code berth user}. {@code admins} may do everything; {@code rules} grant the
+     * rest per repository glob.
+     */
+    public record AuthConfig(String mode, String service, String realm, String users, String groups,
+                             AdminsConfig admins, List<AccessRuleConfig> rules, Duration tokenTtl,
+                             Duration refreshTtl, Duration pullCredentialTtl) {
+        public AuthConfig {
+            mode = mode == null ? "none" : mode;
+            service = service == null ? "berth" : service;
+            realm = realm == null ? "" : realm;
+            users = users == null ? "auth/htpasswd" : users;
+            groups = groups == null ? "auth/groups" : groups;
+            admins = admins == null ? new AdminsConfig(null, null) : admins;
+            rules = rules == null ? List.of() : List.copyOf(rules);
+            tokenTtl = tokenTtl == null ? Duration.ofMinutes(5) : tokenTtl;
+            refreshTtl = refreshTtl == null ? Duration.ofDays(30) : refreshTtl;
+            pullCredentialTtl = pullCredentialTtl == null ? Duration.ofHours(1) : pullCredentialTtl;
+        }
+
+        /** Whether requests must be authenticated at all. */
+        public boolean enabled() {
+            return !mode.equals("none");
+        }
+    }
+
+    /** Users and groups that may do everything: every repository, the catalog and the control-plane API. */
+    public record AdminsConfig(List<String> users, List<String> groups) {
+        public AdminsConfig {
+            users = users == null ? List.of() : List.copyOf(users);
+            groups = groups == null ? List.of("admin") : List.copyOf(groups);
+        }
+    }
+
+    /**
+     * One access rule: on repositories matching one of {@code repositories} (globs: {@code *} within
+     * a path segment, {@code **} across segments), the listed {@code users} ({@code "*"}: every
+     * signed-in user), members of {@code groups}, and with {@code anonymous: true} everyone, may do
+     * {@code actions} ({@code pull}, {@code push}, {@code delete}, or {@code "*"} for all three).
+     */
+    public record AccessRuleConfig(List<String> repositories, List<String> users, List<String> groups,
+                                   Boolean anonymous, List<String> actions) {
+        public AccessRuleConfig {
+            repositories = repositories == null ? List.of() : List.copyOf(repositories);
+            users = users == null ? List.of() : List.copyOf(users);
+            groups = groups == null ? List.of() : List.copyOf(groups);
+            anonymous = anonymous == null ? Boolean.FALSE : anonymous;
+            actions = actions == null ? List.of() : List.copyOf(actions);
+        }
     }
 
     /**
@@ -74,6 +132,7 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
             concurrentUploads = concurrentUploads == null ? 0 : concurrentUploads;
             maxHeaderSize = maxHeaderSize == null ? DataSize.ofBytes(16 * 1024) : maxHeaderSize;
         }
+
 
         /** The bucket's size: {@code burst}, or twice the rate (at least one request). */
         public int effectiveBurst() {

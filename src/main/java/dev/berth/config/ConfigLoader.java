@@ -245,6 +245,7 @@ public final class ConfigLoader {
         validateMirror(c.mirror());
         validateTls(c.tls());
         validateLimits(c.limits());
+        validateAuth(c.auth());
         if (c.audit().maxFileSize().bytes() < 4096) {
             throw new ConfigException("audit.maxFileSize: at least 4KiB (got " + c.audit().maxFileSize() + ")");
         }
@@ -264,6 +265,76 @@ public final class ConfigLoader {
         }
         if (!LOG_FORMATS.contains(c.log().format().toLowerCase(Locale.ROOT))) {
             throw new ConfigException("log.format: expected text or json");
+        }
+    }
+
+    private static final Set<String> AUTH_MODES = Set.of("none", "basic", "token");
+    private static final Set<String> ACTIONS = Set.of("pull", "push", "delete", "*");
+
+    private static void validateAuth(BerthConfig.AuthConfig a) {
+        if (!AUTH_MODES.contains(a.mode())) {
+            throw new ConfigException("auth.mode: expected none, basic or token (got '" + a.mode() + "')");
+        }
+        if (!a.service().matches("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")) {
+            throw new ConfigException("auth.service: letters, digits, '.', '_', ':' or '-' (got '" + a.service() + "')");
+        }
+        if (!a.realm().isEmpty() && httpUrl(a.realm()) == null) {
+            throw new ConfigException("auth.realm: not an absolute http(s) URL: '" + a.realm() + "'");
+        }
+        if (a.users().isBlank()) {
+            throw new ConfigException("auth.users: must name a file");
+        }
+        if (a.groups().isBlank()) {
+            throw new ConfigException("auth.groups: must name a file");
+        }
+        if (a.tokenTtl().compareTo(Duration.ofSeconds(10)) < 0 || a.tokenTtl().compareTo(Duration.ofHours(24)) > 0) {
+            throw new ConfigException("auth.tokenTtl: between 10s and 24h (got " + Durations.format(a.tokenTtl()) + ")");
+        }
+        if (a.refreshTtl().compareTo(Duration.ofMinutes(1)) < 0 || a.refreshTtl().compareTo(Duration.ofDays(366)) > 0) {
+            throw new ConfigException("auth.refreshTtl: between 1m and 366d (got " + Durations.format(a.refreshTtl()) + ")");
+        }
+        if (a.pullCredentialTtl().compareTo(Duration.ofMinutes(5)) < 0
+                || a.pullCredentialTtl().compareTo(Duration.ofDays(1)) > 0) {
+            throw new ConfigException("auth.pullCredentialTtl: between 5m and 24h (got "
+                    + Durations.format(a.pullCredentialTtl()) + ")");
+        }
+        for (String u : a.admins().users()) {
+            if (u == null || u.isBlank()) {
+                throw new ConfigException("auth.admins.users: names must not be empty");
+            }
+        }
+        for (String g : a.admins().groups()) {
+            if (g == null || g.isBlank()) {
+                throw new ConfigException("auth.admins.groups: names must not be empty");
+            }
+        }
+        for (int i = 0; i < a.rules().size(); i++) {
+            String key = "auth.rules[" + i + "]";
+            BerthConfig.AccessRuleConfig r = a.rules().get(i);
+            if (r == null) {
+                throw new ConfigException(key + ": must not be empty");
+            }
+            if (r.repositories().isEmpty()) {
+                throw new ConfigException(key + ".repositories: at least one repository glob is needed");
+            }
+            for (String glob : r.repositories()) {
+                if (glob == null || !glob.matches("[a-z0-9._/*-]+")) {
+                    throw new ConfigException(key + ".repositories: '" + glob + "' is not a repository glob"
+                            + " (lower-case letters, digits, '.', '_', '-', '/', '*' and '**')");
+                }
+            }
+            if (r.actions().isEmpty()) {
+                throw new ConfigException(key + ".actions: at least one of pull, push, delete or *");
+            }
+            for (String action : r.actions()) {
+                if (!ACTIONS.contains(action)) {
+                    throw new ConfigException(key + ".actions: unknown action '" + action
+                            + "' (expected pull, push, delete or *)");
+                }
+            }
+            if (r.users().isEmpty() && r.groups().isEmpty() && !r.anonymous()) {
+                throw new ConfigException(key + ": names no one (give users, groups or anonymous: true)");
+            }
         }
     }
 

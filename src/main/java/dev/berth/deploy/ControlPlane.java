@@ -488,6 +488,10 @@ public final class ControlPlane {
             if (hostname.length() > 253) {
                 throw new FieldException("hostname", "hostname is longer than 253 characters");
             }
+            if (r.joinToken() != null) {
+                // Every check passed: only now is one of the token's uses spent.
+                spendJoinToken(state, changes, r.joinToken());
+            }
             Instant now = now();
             String agentToken = newId() + newId();
             Node node = new Node(newId(), cluster.clusterName(), hostname, Node.ACTIVE, true,
@@ -511,10 +515,14 @@ public final class ControlPlane {
             if (seconds < 60 || seconds > 31_536_000) {
                 throw new FieldException("expiresInSeconds", "expiresInSeconds must be between 60 and 31536000");
             }
+            int uses = r.uses() == null ? 1 : r.uses();
+            if (uses < 1 || uses > 10_000) {
+                throw new FieldException("uses", "uses must be between 1 and 10000");
+            }
             Instant now = now();
             String id = newId().substring(0, 12);
             String secret = newId() + newId();
-            JoinToken token = new JoinToken(id, cluster.clusterName(), sha256(secret), now, now.plusSeconds(seconds));
+            JoinToken token = new JoinToken(id, cluster.clusterName(), sha256(secret), now, now.plusSeconds(seconds), uses);
             // Expired tokens are dropped whenever a new one is made.
             for (JoinToken old : List.copyOf(state.joinTokens())) {
                 if (old.expiresAt().isBefore(now)) {
@@ -523,7 +531,7 @@ public final class ControlPlane {
             }
             state.putJoinToken(changes, token);
             return object().put("joinToken", "bjt." + id + "." + secret).put("cluster", cluster.clusterName())
-                    .put("expiresAt", token.expiresAt().toString());
+                    .put("expiresAt", token.expiresAt().toString()).put("uses", uses);
         };
     }
 
@@ -545,6 +553,17 @@ public final class ControlPlane {
                     "joinToken");
         }
         return cluster;
+    }
+
+    /** Uses up one use of a join token that {@link #joinedCluster} accepted; the last one deletes it. */
+    private void spendJoinToken(ControlPlaneState state, Changes changes, String joinToken) {
+        JoinToken token = state.joinToken(joinToken.split("\\.", -1)[1]);
+        if (token.usesLeft() <= 1) {
+            state.removeJoinToken(changes, token.id());
+        } else {
+            state.putJoinToken(changes, new JoinToken(token.id(), token.cluster(), token.secretSha256(), token.createdAt(),
+                    token.expiresAt(), token.usesLeft() - 1));
+        }
     }
 
     private static String sha256(String text) {

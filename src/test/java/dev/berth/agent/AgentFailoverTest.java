@@ -64,7 +64,7 @@ class AgentFailoverTest {
             images.add(image);
             BusyboxImages.buildWebImage(tmp, image, "v1");
             BusyboxImages.docker(tmp, "push", image);
-            String token = call(c, "CreateJoinToken", new JsonObject()).getString("joinToken");
+            String token = call(c, "CreateJoinToken", new JsonObject().put("uses", 2)).getString("joinToken");
 
             Agent a = Agent.start(vertx, new Agent.Options(registry.baseUrl(), token, tmp.resolve("agent-a"),
                     DockerEngine.DEFAULT_SOCKET, "node-a", List.of(new Attribute("name", "a")), 2048, 2048))

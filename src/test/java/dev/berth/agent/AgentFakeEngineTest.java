@@ -61,6 +61,10 @@ class AgentFakeEngineTest {
         final Map<String, JsonObject> containers = new ConcurrentHashMap<>(); // id -> {task, name, status}
         final List<String> calls = new CopyOnWriteArrayList<>();
         final AtomicInteger openLogStreams = new AtomicInteger();
+        /** Pulls asked for: the image, then its X-Registry-Auth header when there was one. */
+        final List<String> pulls = new CopyOnWriteArrayList<>();
+        /** Whether every image is reported missing (so that each task start pulls). */
+        volatile boolean imagesMissing;
         final String node;
 
         FakeEngine(String node) {
@@ -81,8 +85,16 @@ class AgentFakeEngineTest {
                         .put("dev.berth.node", node).put("dev.berth.task", c.getString("task"))
                         .put("dev.berth.container", c.getString("name")))));
                 resp.end(out.encode());
-            } else if (p.startsWith("/images/")) {
+            } else if (p.equals("/images/create")) {
+                String auth = req.getHeader("X-Registry-Auth");
+                pulls.add(req.getParam("fromImage") + (auth == null ? "" : " " + auth));
                 resp.end("{}");
+            } else if (p.startsWith("/images/")) {
+                if (imagesMissing) {
+                    resp.setStatusCode(404).end("{\"message\":\"no such image\"}");
+                } else {
+                    resp.end("{}");
+                }
             } else if (p.equals("/containers/create")) {
                 String id = "c" + containers.size() + "x" + System.nanoTime();
                 req.body().onSuccess(b -> {

@@ -102,7 +102,7 @@ class AgentProtocolTest {
     void theControllerRefusesForgeriesAndShrugsOffJunk() throws Exception {
         try (TestRegistry registry = TestRegistry.start(tmp.resolve("storage"))) {
             RegistryClient c = registry.client();
-            String join = call(c, "CreateJoinToken", new JsonObject()).getString("joinToken");
+            String join = call(c, "CreateJoinToken", new JsonObject().put("uses", 2)).getString("joinToken");
             JsonObject one = registerNode(c, join);
             JsonObject two = registerNode(c, join);
             var noToken = c.post("/api/agents/register", "{}".getBytes());

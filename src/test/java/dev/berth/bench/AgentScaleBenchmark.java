@@ -44,7 +44,7 @@ public final class AgentScaleBenchmark {
         try {
             HttpClientAgent http = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(16));
             String base = "http://127.0.0.1:" + port;
-            String join = post(http, base + "/api/CreateJoinToken", new JsonObject()).toCompletionStage()
+            String join = post(http, base + "/api/CreateJoinToken", new JsonObject().put("uses", 10_000)).toCompletionStage()
                     .toCompletableFuture().get(30, TimeUnit.SECONDS).getString("joinToken");
 
             long t0 = System.nanoTime();

@@ -19,7 +19,7 @@ class ExpiryAndRetentionTest {
     @Test
     void anExpiredJoinTokenIsRefused() throws Exception {
         try (SimulatedCluster c = new SimulatedCluster(dir, image -> SimulatedCluster.Behaviour.HEALTHY)) {
-            String token = c.call("CreateJoinToken", new JsonObject().put("expiresInSeconds", 120)).getString("joinToken");
+            String token = c.call("CreateJoinToken", new JsonObject().put("expiresInSeconds", 120).put("uses", 2)).getString("joinToken");
             JsonObject register = new JsonObject().put("joinToken", token)
                     .put("totalResources", new JsonObject().put("cpu", 1).put("memory", 128));
             assertEquals("default", c.call("RegisterContainerInstance", register).getJsonObject("containerInstance")

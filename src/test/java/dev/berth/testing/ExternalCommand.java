@@ -32,13 +32,19 @@ public final class ExternalCommand {
 
     public static Result run(List<String> command, Map<String, String> env, Path scratch, Duration limit)
             throws IOException, InterruptedException {
+        return run(command, env, scratch, limit, Path.of("/dev/null"));
+    }
+
+    /** Like {@link #run(List, Map, Path, Duration)}, with standard input read from {@code stdin}. */
+    public static Result run(List<String> command, Map<String, String> env, Path scratch, Duration limit, Path stdin)
+            throws IOException, InterruptedException {
         Path logs = Files.createTempDirectory(scratch, "proc");
         Path stdout = logs.resolve("stdout");
         Path stderr = logs.resolve("stderr");
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectOutput(stdout.toFile())
                 .redirectError(stderr.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+                .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()));
         pb.environment().putAll(env);
         long started = System.nanoTime();
         Process p = pb.start();

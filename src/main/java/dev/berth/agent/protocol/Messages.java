@@ -25,8 +25,24 @@ public final class Messages {
     public record Hello(int protocolVersion, String agentVersion, long lastSeq) {
     }
 
-    /** Controller → agent: every task the node should know about; {@code seq} grows with every change. */
-    public record DesiredState(long seq, List<TaskSpec> tasks) {
+    /**
+     * Controller → agent: every task the node should know about; {@code seq} grows with every change.
+     * {@code registryAuth}: when the controller's registry needs credentials, one per registry host
+     * ({@code host:port} as image names spell it), granting pull on exactly the repositories of the
+     * images in {@code tasks}, short-lived (a fresh one comes in a new snapshot before it ends).
+     */
+    public record DesiredState(long seq, List<TaskSpec> tasks, Map<String, RegistryAuth> registryAuth) {
+        public DesiredState(long seq, List<TaskSpec> tasks) {
+            this(seq, tasks, null);
+        }
+    }
+
+    /** A pull credential, as Docker's X-Registry-Auth takes it. */
+    public record RegistryAuth(String username, String password) {
+        @Override
+        public String toString() {
+            return "RegistryAuth[" + username + "]"; // never the secret
+        }
     }
 
     /**

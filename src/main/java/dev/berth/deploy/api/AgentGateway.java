@@ -41,11 +41,18 @@ public final class AgentGateway {
 
     private final Vertx vertx;
     private final ControlPlane controlPlane;
+    private final AgentSecurity security;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
 
     public AgentGateway(Vertx vertx, ControlPlane controlPlane) {
+        this(vertx, controlPlane, null);
+    }
+
+    /** @param security client certificates and pull credentials; null for neither */
+    public AgentGateway(Vertx vertx, ControlPlane controlPlane, AgentSecurity security) {
         this.vertx = vertx;
         this.controlPlane = controlPlane;
+        this.security = security;
         controlPlane.onNodesChanged(this::nodesChanged);
     }
 
@@ -75,17 +82,40 @@ public final class AgentGateway {
             ctx.fail(new ControlPlaneException(401, "InvalidJoinTokenException", "a join token is required", "joinToken"));
             return;
         }
+        // Over TLS a node also gets a client certificate for its session: for the key in its request.
+        Object csrValue = request.remove("csr");
+        String csr = csrValue instanceof String text ? text : null;
+        boolean certify = security != null && security.clientCertificates();
+        try {
+            if (csrValue != null && csr == null) {
+                throw new FieldException("csr", "csr must be a PEM certificate request");
+            }
+            if (certify) {
+                if (csr == null) {
+                    throw new FieldException("csr", "this controller speaks TLS: a certificate request (csr, PEM PKCS#10) "
+                            + "for the node's client certificate is required");
+                }
+                security.checkRequest(csr);
+            }
+        } catch (FieldException e) {
+            ctx.fail(e);
+            return;
+        }
         controlPlane.action("RegisterContainerInstance").call(request.encode()).onComplete(ar -> {
             if (ar.failed()) {
                 ctx.fail(ar.cause());
                 return;
             }
             var node = ar.result().get("containerInstance");
+            String nodeId = node.get("containerInstanceArn").asText();
             JsonObject answer = new JsonObject()
-                    .put("containerInstanceArn", node.get("containerInstanceArn").asText())
+                    .put("containerInstanceArn", nodeId)
                     .put("cluster", node.get("cluster").asText())
                     .put("agentToken", ar.result().get("agentToken").asText())
                     .put("protocolVersion", Messages.PROTOCOL_VERSION);
+            if (certify) {
+                answer.put("certificate", security.certify(nodeId, csr));
+            }
             ctx.response().putHeader("Content-Type", "application/json").end(answer.encode());
         });
     }
@@ -101,6 +131,13 @@ public final class AgentGateway {
                 return;
             }
             Node node = ar.result();
+            if (security != null && security.clientCertificates() && !certified(ctx, node.id())) {
+                ctx.request().resume();
+                ctx.fail(new ControlPlaneException(401, "InvalidClientCertificateException",
+                        "the agent session needs the node's client certificate from Berth's authority (register again "
+                                + "with a join token to get one)", null));
+                return;
+            }
             ctx.request().toWebSocket().onComplete(ws -> {
                 if (ws.failed()) {
                     LOG.atWarn().setCause(ws.cause()).addKeyValue("node", node.id()).log("agent WebSocket upgrade failed");
@@ -114,6 +151,19 @@ public final class AgentGateway {
                 fresh.start();
             });
         });
+    }
+
+    /** Whether the connection's client certificate (verified by the TLS handshake) is the node's. */
+    private boolean certified(RoutingContext ctx, String nodeId) {
+        try {
+            List<java.security.cert.X509Certificate> chain = new java.util.ArrayList<>();
+            for (java.security.cert.Certificate c : ctx.request().connection().peerCertificates()) {
+                chain.add((java.security.cert.X509Certificate) c);
+            }
+            return security.certifies(chain, nodeId);
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | RuntimeException e) {
+            return false;
+        }
     }
 
     private void nodesChanged(Set<String> nodes) {
@@ -182,6 +232,8 @@ public final class AgentGateway {
         private long heartbeatTimer = -1;
         private long lastFrameAt = System.nanoTime();
         private long lastSentAt = System.nanoTime();
+        /** When the pull credentials last sent were made (0: none were). */
+        private long credentialsAt;
         private final Map<String, RoutingContext> logReaders = new ConcurrentHashMap<>();
         /** Log requests the agent has begun to answer. */
         private final Set<String> answered = ConcurrentHashMap.newKeySet();
@@ -232,7 +284,20 @@ public final class AgentGateway {
             }
             if (helloSeen && acked < seq && System.nanoTime() - lastSentAt > RESEND_MS * 1_000_000L) {
                 sendSnapshot(true);
+            } else if (helloSeen && credentialsAt != 0 && security != null
+                    && System.nanoTime() - credentialsAt > security.pullCredentialTtl().toNanos() / 2) {
+                // Half of the pull credential's life is gone: a new snapshot carries a fresh one.
+                lastSent = null;
+                sendSnapshot(false);
             }
+        }
+
+        /** Pull credentials for the images of {@code tasks}; notes when they were made. */
+        private Map<String, Messages.RegistryAuth> credentials(List<Messages.TaskSpec> tasks) {
+            Map<String, Messages.RegistryAuth> credentials = security == null ? null
+                    : security.pullCredentials(nodeId, tasks);
+            credentialsAt = credentials == null || credentials.isEmpty() ? 0 : System.nanoTime();
+            return credentials == null || credentials.isEmpty() ? null : credentials;
         }
 
         private void send(Record message) {
@@ -261,14 +326,15 @@ public final class AgentGateway {
                     return;
                 }
                 lastSentAt = System.nanoTime();
+                Map<String, Messages.RegistryAuth> credentials = credentials(ar.result().tasks());
                 if (tasks.equals(lastSent)) {
                     // The same snapshot again, under its number.
-                    send(new Messages.DesiredState(seq, ar.result().tasks()));
+                    send(new Messages.DesiredState(seq, ar.result().tasks(), credentials));
                     return;
                 }
                 seq = Math.max(seq + 1, next);
                 lastSent = tasks;
-                send(new Messages.DesiredState(seq, ar.result().tasks()));
+                send(new Messages.DesiredState(seq, ar.result().tasks(), credentials));
             });
         }
 

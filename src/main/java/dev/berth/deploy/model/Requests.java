@@ -39,8 +39,11 @@ public final class Requests {
                                             List<Attribute> attributes, String agentVersion) {
     }
 
-    /** Berth's: a token an agent presents to join {@code cluster}, valid for {@code expiresInSeconds}. */
-    public record CreateJoinToken(String cluster, Integer expiresInSeconds) {
+    /**
+     * Berth's: a token an agent presents to join {@code cluster}, valid for {@code expiresInSeconds}
+     * and for {@code uses} registrations (default 1: single-use).
+     */
+    public record CreateJoinToken(String cluster, Integer expiresInSeconds, Integer uses) {
     }
 
     public record DeregisterContainerInstance(String cluster, String containerInstance, Boolean force) {

@@ -44,6 +44,11 @@ final class BlobUploadHandler {
         RepositoryName repo = RequestValues.repository(ctx);
         String mount = request.getParam("mount");
         List<String> digests = request.params().getAll("digest");
+        if (mount != null && ctx.get(dev.berth.auth.RegistryAuthHandler.NO_MOUNT) != null) {
+            // The client may not read the source: an ordinary session instead, as for bad mount arguments.
+            newSession(ctx, body, repo);
+            return;
+        }
         if (mount != null) {
             Optional<Digest> mountDigest = Digest.isDigest(mount) ? Optional.of(Digest.parse(mount)) : Optional.empty();
             String from = request.getParam("from");

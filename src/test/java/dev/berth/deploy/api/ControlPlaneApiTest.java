@@ -319,12 +319,25 @@ class ControlPlaneApiTest {
                     401, "InvalidJoinTokenException", "joinToken");
             api.error("RegisterContainerInstance", new JsonObject().put("joinToken", "bjt.nope.nope").put("totalResources",
                     resources), 401, "InvalidJoinTokenException", "joinToken");
-            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", token).put("cluster", "default")
+            // Single-use by default: the token that made the node is spent.
+            assertEquals(1, created.getInteger("uses"));
+            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", token).put("totalResources", resources),
+                    401, "InvalidJoinTokenException", "joinToken");
+            String twice = api.ok("CreateJoinToken", new JsonObject().put("cluster", "prod").put("uses", 2))
+                    .getString("joinToken");
+            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", twice).put("cluster", "default")
                     .put("totalResources", resources), 400, "InvalidParameterException", "cluster");
+            // A refused registration spent nothing: both uses are left.
+            api.ok("RegisterContainerInstance", new JsonObject().put("joinToken", twice).put("totalResources", resources));
+            api.ok("RegisterContainerInstance", new JsonObject().put("joinToken", twice).put("totalResources", resources));
+            api.error("RegisterContainerInstance", new JsonObject().put("joinToken", twice).put("totalResources", resources),
+                    401, "InvalidJoinTokenException", "joinToken");
+            api.error("CreateJoinToken", new JsonObject().put("cluster", "prod").put("uses", 0), 400,
+                    "InvalidParameterException", "uses");
             api.error("CreateJoinToken", new JsonObject().put("cluster", "prod").put("expiresInSeconds", 5), 400,
                     "InvalidParameterException", "expiresInSeconds");
             api.error("CreateJoinToken", new JsonObject().put("cluster", "nope"), 404, "ClusterNotFoundException", "cluster");
-            assertEquals(1, api.ok("ListContainerInstances", new JsonObject().put("cluster", "prod"))
+            assertEquals(3, api.ok("ListContainerInstances", new JsonObject().put("cluster", "prod"))
                     .getJsonArray("containerInstanceArns").size(), "refused registrations added no node");
         }
     }
