@@ -79,6 +79,10 @@ public final class TokenService {
     private final ECDSAVerifier verifier;
     private final String service;
     private final Clock clock;
+    /** Tokens that verified, by their text (bounded; an entry outlives no token: expiry is checked on use). */
+    private final com.github.benmanes.caffeine.cache.Cache<String, Claims> verified =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(50_000)
+                    .expireAfterWrite(java.time.Duration.ofHours(1)).build();
 
     private TokenService(ECKey key, String service, Clock clock) throws JOSEException {
         this.key = key;
@@ -207,8 +211,30 @@ public final class TokenService {
         return jwt.serialize();
     }
 
-    /** The claims of {@code token} if it is a valid token of this service for {@code use}; refused otherwise. */
+    /**
+     * The claims of {@code token} if it is a valid token of this service for {@code use}; refused
+     * otherwise. A token that verified is remembered (by its exact text, signature included) until it
+     * expires, so that a client sending the same bearer token with every request costs one ECDSA
+     * verification, not one per request; its expiry is still checked on every use.
+     */
     public Claims verify(String token, String use) throws InvalidTokenException {
+        Claims known = token == null ? null : verified.getIfPresent(token);
+        if (known != null) {
+            if (!known.use().equals(use)) {
+                throw new InvalidTokenException("not a" + (use.equals("access") ? "n " : " ") + use + " token");
+            }
+            if (!clock.instant().minusSeconds(LEEWAY_SECONDS).isBefore(known.expiresAt())) {
+                verified.invalidate(token);
+                throw new InvalidTokenException("the token has expired");
+            }
+            return known;
+        }
+        Claims claims = verifyAfresh(token, use);
+        verified.put(token, claims);
+        return claims;
+    }
+
+    private Claims verifyAfresh(String token, String use) throws InvalidTokenException {
         SignedJWT jwt;
         try {
             jwt = SignedJWT.parse(token);

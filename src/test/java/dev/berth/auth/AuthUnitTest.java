@@ -432,6 +432,19 @@ class AuthUnitTest {
         }
 
         @Test
+        void aRememberedTokenStillExpiresAndKeepsItsUse() throws Exception {
+            dev.berth.testing.TestClock clock = new dev.berth.testing.TestClock(T0);
+            TokenService s = TokenService.loadOrCreate(tmp, "berth", clock);
+            String token = s.issueAccess("alice", PULL_APP, Duration.ofMinutes(1));
+            assertEquals("alice", s.verify(token, "access").subject());
+            assertEquals("alice", s.verify(token, "access").subject(), "verified again from memory");
+            assertTrue(refused(s, token, "refresh").startsWith("not a refresh token"));
+            clock.advance(Duration.ofSeconds(60 + TokenService.LEEWAY_SECONDS + 1));
+            assertEquals("the token has expired", refused(s, token, "access"));
+            assertEquals("the token has expired", refused(s, token, "access"));
+        }
+
+        @Test
         void issuedTokensVerifyWithTheirClaims() throws Exception {
             TokenService s = at(tmp, "berth", T0);
             String token = s.issueAccess("alice", List.of(new Principal.Grant("repository", "team/app", Set.of("push", "pull")),
