@@ -23,7 +23,9 @@ record Security(Authenticator authenticator, AccessControl access, CiTokens ciTo
     static Security create(Vertx vertx, BerthConfig config, Database database) throws Exception {
         BerthConfig.AuthConfig auth = config.auth();
         Path root = Path.of(config.storage().root());
-        Users users = Users.load(root.resolve(auth.users()), root.resolve(auth.groups()));
+        // The files are read only when someone signs in: a server without auth does not depend on them.
+        Users users = auth.enabled() ? Users.load(root.resolve(auth.users()), root.resolve(auth.groups()))
+                : new Users(root.resolve(auth.users()), root.resolve(auth.groups()));
         CiTokens ciTokens = CiTokens.load(database, Clock.systemUTC());
         // The signing key is made only when tokens can be asked for (nothing is written otherwise).
         TokenService tokens = auth.enabled()

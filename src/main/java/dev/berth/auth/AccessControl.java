@@ -35,6 +35,8 @@ public final class AccessControl {
     private final Set<String> adminGroups;
     private final List<Rule> rules;
     private final Users users;
+    /** CI tokens' globs, compiled once (there are as many as tokens' repository entries). */
+    private final java.util.Map<String, RepositoryGlob> globs = new java.util.concurrent.ConcurrentHashMap<>();
 
     public AccessControl(AuthConfig config, Users users) {
         this.adminUsers = Set.copyOf(config.admins().users());
@@ -87,7 +89,7 @@ public final class AccessControl {
                 Set<String> owner = ruleActions(p.name(), users.groupsOf(p.name()), repository);
                 Set<String> granted = new HashSet<>();
                 for (Principal.Grant g : p.grants()) {
-                    if (g.type().equals("repository") && RepositoryGlob.of(g.name()).matches(repository)) {
+                    if (g.type().equals("repository") && glob(g.name()).matches(repository)) {
                         granted.addAll(g.actions());
                     }
                 }
@@ -105,6 +107,17 @@ public final class AccessControl {
                 yield granted;
             }
         };
+    }
+
+    private RepositoryGlob glob(String text) {
+        RepositoryGlob g = globs.get(text);
+        if (g == null) {
+            g = RepositoryGlob.of(text);
+            if (globs.size() < 100_000) {
+                globs.put(text, g);
+            }
+        }
+        return g;
     }
 
     /** Whether {@code p} may list every repository ({@code registry:catalog:*}). */

@@ -69,7 +69,25 @@ public final class RegistryAuthHandler implements Handler<RoutingContext> {
         static final Need CATALOG_NEED = new Need(null, Set.of(), true);
     }
 
-    /** What {@code method} on {@code path} needs; null for paths no route serves (they get their 404). */
+    /**
+     * The repository a route will see: the router percent-decodes path parameters, so
+     * {@code team%2Fapp} reaches the handlers as {@code team/app}; rules must judge that name.
+     */
+    static String decoded(String name) {
+        if (name.indexOf('%') < 0) {
+            return name;
+        }
+        try {
+            return java.net.URLDecoder.decode(name.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return name; // malformed escapes: the route refuses the request
+        }
+    }
+
+    /**
+     * What {@code method} on {@code path} needs. Paths no route serves need a signed-in client (they
+     * then get their 404): a path this mapping does not know is never open by default.
+     */
     static Need need(HttpMethod method, String path) {
         if (BASE.matcher(path).matches()) {
             return Need.BASE_NEED;
@@ -80,20 +98,20 @@ public final class RegistryAuthHandler implements Handler<RoutingContext> {
         boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
         Matcher m;
         if ((m = TAGS.matcher(path)).matches() || (m = REFERRERS.matcher(path)).matches()) {
-            return new Need(m.group("name"), Set.of(AccessControl.PULL), false);
+            return new Need(decoded(m.group("name")), Set.of(AccessControl.PULL), false);
         }
         if ((m = MANIFEST.matcher(path)).matches()) {
-            return new Need(m.group("name"), Set.of(read ? AccessControl.PULL
+            return new Need(decoded(m.group("name")), Set.of(read ? AccessControl.PULL
                     : method == HttpMethod.DELETE ? AccessControl.DELETE : AccessControl.PUSH), false);
         }
         if ((m = UPLOAD.matcher(path)).matches()) {
-            return new Need(m.group("name"), Set.of(AccessControl.PUSH), false);
+            return new Need(decoded(m.group("name")), Set.of(AccessControl.PUSH), false);
         }
         if ((m = BLOB.matcher(path)).matches()) {
-            return new Need(m.group("name"), Set.of(read ? AccessControl.PULL
+            return new Need(decoded(m.group("name")), Set.of(read ? AccessControl.PULL
                     : method == HttpMethod.DELETE ? AccessControl.DELETE : AccessControl.PUSH), false);
         }
-        return null;
+        return Need.BASE_NEED;
     }
 
     @Override
@@ -101,10 +119,6 @@ public final class RegistryAuthHandler implements Handler<RoutingContext> {
         HttpServerRequest request = ctx.request();
         // The path routes are matched on (dot segments resolved, escapes decoded), never the raw one.
         Need need = need(request.method(), ctx.normalizedPath());
-        if (need == null) {
-            ctx.next();
-            return;
-        }
         Future<Principal> who = authenticator.authenticate(request.getHeader("Authorization"));
         Authenticator.whenDone(request, who, ar -> {
             if (ar.failed()) {

@@ -55,10 +55,20 @@ public final class TokenEndpoint {
             return;
         }
         List<Scope> scopes = Scope.parseAll(params.getAll("scope"));
+        if (!scopesWithinLimit(ctx, scopes)) {
+            return;
+        }
         String header = ctx.request().getHeader("Authorization");
         Authenticator.BasicCredentials basic = Authenticator.BasicCredentials.parse(header);
-        Future<Principal> who = header == null ? Future.succeededFuture(Principal.ANONYMOUS)
-                : basic == null ? authenticator.authenticate(header) : authenticator.password(basic.user(), basic.password());
+        // Credentials are a password (or a CI token, as password or bearer), never a token this
+        // endpoint issued: an access token must not buy a fresh one, or access would outlive
+        // a removed user, a revoked CI token or an expired pull credential.
+        Future<Principal> who = header == null || header.isBlank() ? Future.succeededFuture(Principal.ANONYMOUS)
+                : basic != null ? authenticator.password(basic.user(), basic.password())
+                : header.regionMatches(true, 0, "Bearer " + CiTokens.PREFIX, 0, 7 + CiTokens.PREFIX.length())
+                        ? authenticator.authenticate(header)
+                        : Future.failedFuture(new Authenticator.AuthenticationException(null,
+                                "the token endpoint takes a user name and password (or a CI token), not a token"));
         boolean offline = "true".equalsIgnoreCase(params.get("offline_token"));
         who.onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), scopes, offline, "get", false));
     }
@@ -69,6 +79,9 @@ public final class TokenEndpoint {
             return;
         }
         List<Scope> scopes = Scope.parseAll(form.getAll("scope"));
+        if (!scopesWithinLimit(ctx, scopes)) {
+            return;
+        }
         String grant = form.get("grant_type");
         Future<Principal> who;
         boolean offline = "offline".equals(form.get("access_type"));
@@ -87,6 +100,17 @@ public final class TokenEndpoint {
         who.onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), scopes,
                 offline || "refresh_token".equals(grant), "refresh_token".equals(grant) ? "refresh_token" : "password",
                 true));
+    }
+
+    /** At most {@value #MAX_SCOPES} scopes per token: clients ask for one or two repositories at a time. */
+    static final int MAX_SCOPES = 32;
+
+    private static boolean scopesWithinLimit(RoutingContext ctx, List<Scope> scopes) {
+        if (scopes.size() <= MAX_SCOPES) {
+            return true;
+        }
+        error(ctx, 400, "UNSUPPORTED", "at most " + MAX_SCOPES + " scopes per token request (got " + scopes.size() + ")");
+        return false;
     }
 
     private boolean serviceMatches(RoutingContext ctx, String service) {
@@ -142,7 +166,8 @@ public final class TokenEndpoint {
             return new Principal.Grant("registry", "catalog", access.catalog(p) && s.actions().contains("*")
                     ? Set.of("*") : Set.of());
         }
-        if (!s.type().equals("repository")) {
+        if (!s.type().equals("repository") || !dev.berth.registry.RepositoryName.isValid(s.name())) {
+            // Nothing for other resources, nor for names no repository can have (escapes, traversal).
             return new Principal.Grant(s.type(), s.name(), Set.of());
         }
         Set<String> asked = s.actions().contains("*") ? AccessControl.ALL : s.actions();
@@ -160,6 +185,7 @@ public final class TokenEndpoint {
     private static void error(RoutingContext ctx, int status, String code, String message) {
         JsonObject error = new JsonObject().put("code", code).put("message", message);
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .putHeader("Docker-Distribution-API-Version", "registry/2.0")
                 .end(new JsonObject().put("errors", new JsonArray().add(error)).encode());
     }
 }

@@ -79,9 +79,10 @@ public final class TokenService {
     private final ECDSAVerifier verifier;
     private final String service;
     private final Clock clock;
-    /** Tokens that verified, by their text (bounded; an entry outlives no token: expiry is checked on use). */
+    /** Tokens that verified, by their text (at most about 32 MiB; expiry is checked on every use). */
     private final com.github.benmanes.caffeine.cache.Cache<String, Claims> verified =
-            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(50_000)
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                    .maximumWeight(32L << 20).weigher((String token, Claims c) -> 2 * token.length() + 256)
                     .expireAfterWrite(java.time.Duration.ofHours(1)).build();
 
     private TokenService(ECKey key, String service, Clock clock) throws JOSEException {

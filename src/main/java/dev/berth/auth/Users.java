@@ -158,7 +158,7 @@ public final class Users {
         }
         boolean ok;
         try {
-            ok = OpenBSDBCrypt.checkPassword(hash != null ? hash : DUMMY_HASH, password.toCharArray()) && hash != null;
+            ok = OpenBSDBCrypt.checkPassword(hash != null ? hash : dummyHash(), password.toCharArray()) && hash != null;
         } catch (IllegalArgumentException e) {
             ok = false;
         }
@@ -168,9 +168,18 @@ public final class Users {
         return ok;
     }
 
-    /** A valid bcrypt hash of a random password, checked against for unknown users. */
-    private static final String DUMMY_HASH = OpenBSDBCrypt.generate("2y", "berth-no-such-user".toCharArray(),
-            new byte[16], COST);
+    private final Map<Integer, String> dummies = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A bcrypt hash checked against for unknown users, at the cost of the file's first hash: an
+     * unknown name then takes as long as a known one (htpasswd -B writes cost 5, berth user 10).
+     */
+    private String dummyHash() {
+        int cost = snapshot.hashes().values().stream().findFirst()
+                .map(h -> Integer.parseInt(h.substring(4, 6))).orElse(COST);
+        return dummies.computeIfAbsent(cost, c -> OpenBSDBCrypt.generate("2y", "berth-no-such-user".toCharArray(),
+                new byte[16], c));
+    }
 
     /** A bcrypt hash ({@code $2y$}, what htpasswd -B writes) of {@code password} with a random salt. */
     public static String hash(String password) {

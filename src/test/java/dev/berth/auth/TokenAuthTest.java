@@ -598,6 +598,57 @@ class TokenAuthTest {
     }
 
     @Test
+    void escapedSlashesDoNotStretchAGlob() throws Exception {
+        Path st = tmp.resolve("escapes");
+        addUsers(st, Map.of("bob", BOB_PW, "root", ROOT_PW), Map.of("root", Set.of("admin")));
+        Path config = tmp.resolve("escapes.yaml");
+        Files.writeString(config, """
+                auth:
+                  mode: token
+                  rules:
+                    - repositories: ["open/*"]
+                      users: ["*"]
+                      actions: [pull, push]
+                """);
+        try (TestRegistry server = TestRegistry.start(st, config, Map.of())) {
+            RegistryClient b = server.client();
+            byte[] content = Fixtures.randomBytes(100);
+            String digest = RegistryClient.sha256(content);
+            String bob = basic("bob", BOB_PW);
+            // open/a is what the glob covers; open/a/b (however it is spelled) is not.
+            assertEquals(201, b.post("/v2/open/a/blobs/uploads/?digest=" + digest, content, "Authorization", bob)
+                    .statusCode());
+            Fixtures.assertError(b.post("/v2/open/a%2Fb/blobs/uploads/?digest=" + digest, content, "Authorization", bob),
+                    403, "DENIED");
+            Fixtures.assertError(b.post("/v2/open%2Fa%2Fb/blobs/uploads/?digest=" + digest, content, "Authorization", bob),
+                    403, "DENIED");
+            // Nor does a token for the escaped name grant anything.
+            String t = token(b, bob, "repository:open/a%2Fb:pull,push");
+            assertEquals(Map.of("repository:open/a%2Fb", List.of()), access(t));
+            HttpResponse<byte[]> r = b.post("/v2/open/a%2Fb/blobs/uploads/?digest=" + digest, content,
+                    "Authorization", bearer(t));
+            assertTrue(r.statusCode() == 401 || r.statusCode() == 403, "status " + r.statusCode());
+            assertEquals(404, b.head("/v2/open/a/b/blobs/" + digest, "Authorization", basic("root", ROOT_PW)).statusCode(),
+                    "nothing landed in open/a/b");
+            assertEquals(200, b.head("/v2/open/a/blobs/" + digest, "Authorization", basic("root", ROOT_PW)).statusCode());
+        }
+    }
+
+    @Test
+    void theTokenEndpointTakesPasswordsNotItsOwnTokensAndFewScopes() {
+        String alice = basic("alice", ALICE_PW);
+        String t = token(c, alice, "repository:team/app:pull");
+        // An access token cannot buy a fresh one (access would outlive a removed user or revoked token).
+        Fixtures.assertError(tokenRequest(c, bearer(t), "", "repository:team/app:pull"), 401, "UNAUTHORIZED");
+        String[] many = new String[TokenEndpoint.MAX_SCOPES + 1];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = "repository:team/r" + i + ":pull";
+        }
+        Fixtures.assertError(tokenRequest(c, alice, "", many), 400, "UNSUPPORTED");
+        assertEquals(200, tokenRequest(c, alice, "", java.util.Arrays.copyOf(many, TokenEndpoint.MAX_SCOPES)).statusCode());
+    }
+
+    @Test
     void basicModeChallengesWithBasicAndHasNoTokenEndpoint() throws Exception {
         Path basicStorage = tmp.resolve("basic");
         addUsers(basicStorage, Map.of("alice", ALICE_PW), Map.of("alice", Set.of("team")));

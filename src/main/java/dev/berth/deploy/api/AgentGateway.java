@@ -114,7 +114,15 @@ public final class AgentGateway {
                     .put("agentToken", ar.result().get("agentToken").asText())
                     .put("protocolVersion", Messages.PROTOCOL_VERSION);
             if (certify) {
-                answer.put("certificate", security.certify(nodeId, csr));
+                try {
+                    answer.put("certificate", security.certify(nodeId, csr));
+                } catch (RuntimeException e) {
+                    // The request was checked before registering; this is the authority failing.
+                    LOG.atError().setCause(e).addKeyValue("node", nodeId).log("cannot issue a client certificate");
+                    ctx.fail(new ControlPlaneException(500, "ServerException",
+                            "the node was registered but its client certificate could not be issued", null));
+                    return;
+                }
             }
             ctx.response().putHeader("Content-Type", "application/json").end(answer.encode());
         });
