@@ -64,11 +64,11 @@ public final class LocalState {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         byte[] bytes = DeployJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
-        // It holds the node's agent token: readable by its owner only.
-        Files.deleteIfExists(tmp);
-        try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
+        // It holds the node's agent token: readable by its owner only (a leftover temporary file too).
+        var ownerOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly))) {
+            Files.setPosixFilePermissions(tmp, ownerOnly);
             ch.write(java.nio.ByteBuffer.wrap(bytes));
             ch.force(true);
         }

@@ -151,8 +151,10 @@ class AgentAuthTest {
             chain.get(0).verify(authority.getPublicKey());
             assertEquals("CN=" + agent.nodeId() + ",O=Berth", chain.get(0).getSubjectX500Principal().getName());
             assertTrue(chain.get(0).getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.2"), "a client certificate");
-            assertEquals("[OWNER_READ, OWNER_WRITE]", String.valueOf(new java.util.TreeSet<>(
-                    Files.getPosixFilePermissions(tmp.resolve("agent/agent.key")))));
+            for (String secret : List.of("agent.key", "agent.json")) {
+                assertEquals("[OWNER_READ, OWNER_WRITE]", String.valueOf(new java.util.TreeSet<>(
+                        Files.getPosixFilePermissions(tmp.resolve("agent").resolve(secret)))), secret);
+            }
 
             // Used once: a second node cannot join with it.
             ExecutionException reused = assertThrows(ExecutionException.class, () -> await(Agent.start(vertx,

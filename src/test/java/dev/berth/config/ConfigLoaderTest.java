@@ -436,6 +436,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void authLoadsAndBadAuthSettingsNameTheKey() throws IOException {
+        BerthConfig.AuthConfig defaults = BerthConfig.defaults().auth();
+        assertFalse(defaults.enabled());
+        assertEquals(java.util.List.of("admin"), defaults.admins().groups());
+        BerthConfig c = loader.load(write("""
+                auth:
+                  mode: token
+                  rules:
+                    - {repositories: ["team/**"], groups: [team], actions: [pull, push]}
+                    - {repositories: ["public/*"], anonymous: true, actions: ["*"]}
+                """), true, Map.of(), Map.of());
+        assertTrue(c.auth().enabled());
+        assertEquals(2, c.auth().rules().size());
+        assertTrue(c.auth().rules().get(1).anonymous());
+        assertEquals("basic", loader.load(null, false, Map.of("BERTH_AUTH_MODE", "basic"), Map.of()).auth().mode());
+        assertMessageStartsWith("auth.mode: ", yamlError("auth: {mode: ldap}\n"));
+        assertMessageStartsWith("auth.tokenTtl: ", yamlError("auth: {tokenTtl: 2d}\n"));
+        assertMessageStartsWith("auth.realm: ", yamlError("auth: {realm: not-a-url}\n"));
+        assertMessageStartsWith("auth.rules[0].repositories: ", yamlError("auth: {rules: [{users: [a], actions: [pull]}]}\n"));
+        assertMessageStartsWith("auth.rules[0].repositories: ",
+                yamlError("auth: {rules: [{repositories: ['Team/App'], users: [a], actions: [pull]}]}\n"));
+        assertMessageStartsWith("auth.rules[0].actions: ",
+                yamlError("auth: {rules: [{repositories: [a], users: [a], actions: [write]}]}\n"));
+        assertMessageStartsWith("auth.rules[1]: ", yamlError(
+                "auth: {rules: [{repositories: [a], users: [a], actions: [pull]}, {repositories: [b], actions: [pull]}]}\n"));
+    }
+
+    @Test
     void clientLimitsLoadAndBadOnesNameTheKey() throws IOException {
         BerthConfig.LimitsConfig defaults = BerthConfig.defaults().limits();
         assertEquals(16 * 1024, defaults.maxHeaderSize().bytes());
