@@ -230,6 +230,10 @@ public final class BerthServer implements AutoCloseable {
                 // "100 Continue" is sent by the handlers when they want the body (see RequestBody).
                 .setHandle100ContinueAutomatically(false)
                 .setCompressionSupported(false)
+                // No HTTP/2 upgrade of plain connections (no registry client asks for one): a plain
+                // connection is then known as it is accepted, so the header timeout can watch it.
+                // HTTP/2 over TLS (ALPN) stays.
+                .setHttp2ClearTextEnabled(config.limits().headerTimeout().isZero())
                 .setTcpNoDelay(true);
         LocalCa agentCa = null;
         if (tls != null) {
@@ -298,7 +302,7 @@ public final class BerthServer implements AutoCloseable {
             server.httpDeployment = vertx.deployVerticle(() -> new RegistryVerticle(options,
                             v -> routes(v, config, driver, store, notifications, controlPlane, gateway, mirror,
                                     server.metrics, limits, audit, security, server.auditLog),
-                            config.http().shutdownTimeout()),
+                            config.http().shutdownTimeout(), config.limits().headerTimeout()),
                     new DeploymentOptions().setInstances(loops).setThreadingModel(ThreadingModel.EVENT_LOOP))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

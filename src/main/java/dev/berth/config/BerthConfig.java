@@ -123,14 +123,22 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
      * Limits per client (by remote address) against abuse. {@code requestsPerSecond}: a token bucket
      * refilled at this rate holding {@code burst} requests (0: no limit; burst 0: twice the rate);
      * {@code concurrentUploads}: upload requests one client may have sending bodies at once (0: no
-     * limit); {@code maxHeaderSize}: the request line and headers together.
+     * limit); {@code maxHeaderSize}: the request line and headers together; {@code headerTimeout}: how
+     * long a new connection may take to deliver its first request's headers (0: no limit), against
+     * clients that trickle bytes to hold connections open.
      */
-    public record LimitsConfig(Double requestsPerSecond, Integer burst, Integer concurrentUploads, DataSize maxHeaderSize) {
+    public record LimitsConfig(Double requestsPerSecond, Integer burst, Integer concurrentUploads, DataSize maxHeaderSize,
+                               Duration headerTimeout) {
+        public LimitsConfig(Double requestsPerSecond, Integer burst, Integer concurrentUploads, DataSize maxHeaderSize) {
+            this(requestsPerSecond, burst, concurrentUploads, maxHeaderSize, null);
+        }
+
         public LimitsConfig {
             requestsPerSecond = requestsPerSecond == null ? 0.0 : requestsPerSecond;
             burst = burst == null ? 0 : burst;
             concurrentUploads = concurrentUploads == null ? 0 : concurrentUploads;
             maxHeaderSize = maxHeaderSize == null ? DataSize.ofBytes(16 * 1024) : maxHeaderSize;
+            headerTimeout = headerTimeout == null ? Duration.ofSeconds(30) : headerTimeout;
         }
 
 

@@ -378,6 +378,9 @@ public final class ConfigLoader {
     private static final String NAME_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
 
     private static void validateLimits(BerthConfig.LimitsConfig l) {
+        if (l.headerTimeout().isNegative()) {
+            throw new ConfigException("limits.headerTimeout: must not be negative (0: no limit)");
+        }
         if (l.requestsPerSecond().isNaN() || l.requestsPerSecond() < 0) {
             throw new ConfigException("limits.requestsPerSecond: must not be negative (0: no limit)");
         }

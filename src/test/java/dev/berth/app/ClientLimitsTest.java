@@ -98,6 +98,77 @@ class ClientLimitsTest {
         }
     }
 
+    /** Sends {@code head} then a header line every 300 ms until the server closes; answers the seconds that took. */
+    private static double trickle(Socket socket, String head) throws Exception {
+        long start = System.nanoTime();
+        OutputStream out = socket.getOutputStream();
+        out.write(head.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        for (int i = 0; i < 40; i++) {
+            Thread.sleep(300);
+            try {
+                out.write(("X-Slow-" + i + ": 1\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (IOException e) {
+                return (System.nanoTime() - start) / 1e9;
+            }
+        }
+        throw new AssertionError("still open after 12 s of trickling");
+    }
+
+    /** Reads one response (status line, headers, Content-Length body); answers the status line. */
+    private static String readResponse(java.io.InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed after " + head);
+            }
+            head.append((char) b);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        in.readNBytes(length);
+        return head.substring(0, head.indexOf("\r\n"));
+    }
+
+    @Test
+    void slowClientsTricklingHeadersAreCutOffPromptOnesAreNot() throws Exception {
+        try (TestRegistry berth = TestRegistry.start(tmp.resolve("s"), Map.of("limits.headerTimeout", "1s",
+                "http.idleTimeout", "3s"))) {
+            String get = "GET /v2/ HTTP/1.1\r\nHost: " + berth.hostPort() + "\r\n";
+            // A first request whose headers trickle in: closed after the header timeout (the bytes keep
+            // the idle timeout from ever firing).
+            try (Socket slow = new Socket("127.0.0.1", berth.port())) {
+                double s = trickle(slow, get);
+                assertTrue(s >= 0.9 && s < 2.9, "closed after " + s + " s");
+            }
+            try (Socket prompt = new Socket("127.0.0.1", berth.port())) {
+                prompt.setSoTimeout(10_000);
+                // Prompt requests on a kept-alive connection, with a pause longer than the header timeout
+                // between them: both answered.
+                for (int i = 0; i < 2; i++) {
+                    prompt.getOutputStream().write((get + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    prompt.getOutputStream().flush();
+                    assertEquals("HTTP/1.1 200 OK", readResponse(prompt.getInputStream()));
+                    Thread.sleep(1500);
+                }
+                // The next request trickles: the idle timeout (it counts whole requests) cuts it off.
+                double s = trickle(prompt, get);
+                assertTrue(s >= 1.2 && s < 6, "closed after " + s + " s");
+            }
+            // Plain connections are HTTP/1.1 only now (no h2c upgrade), and still work.
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(berth.baseUrl() + "/v2/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals(HttpClient.Version.HTTP_1_1, r.version());
+        }
+    }
+
     private static String location(HttpResponse<byte[]> r, TestRegistry berth) {
         assertEquals(202, r.statusCode());
         String loc = r.headers().firstValue("Location").orElseThrow();
@@ -107,7 +178,8 @@ class ClientLimitsTest {
     @Test
     void headersOverTheLimitAreRefusedAndTheServerCarriesOn() throws Exception {
         try (TestRegistry berth = TestRegistry.start(tmp.resolve("s"), Map.of("limits.maxHeaderSize", "2KiB"))) {
-            // HTTP/1.1, and HTTP/2 (the JDK's client upgrades a plain connection with h2c).
+            // A client asking for HTTP/1.1, and one preferring HTTP/2 (it falls back to HTTP/1.1: plain
+            // connections are not upgraded to h2c while limits.headerTimeout is on).
             for (HttpClient.Version version : HttpClient.Version.values()) {
                 HttpClient http = HttpClient.newBuilder().version(version).build();
                 assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(berth.baseUrl() + "/v2/"))
