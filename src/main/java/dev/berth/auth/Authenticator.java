@@ -20,7 +20,6 @@ public final class Authenticator {
     /** Where a request's principal is kept on its routing context. */
     public static final String PRINCIPAL = "berth.principal";
 
-    private final Vertx vertx;
     private final Users users;
     private final CiTokens ciTokens;
     private final TokenService tokens;
@@ -40,8 +39,17 @@ public final class Authenticator {
         }
     }
 
+    /**
+     * Password checks (bcrypt, tens of milliseconds each) run on their own two threads, so that a
+     * flood of sign-ins cannot hold up other blocking work; beyond this many waiting, a sign-in is
+     * refused at once instead of queued.
+     */
+    static final int MAX_PENDING_BCRYPTS = 64;
+    private final io.vertx.core.WorkerExecutor bcrypt;
+    private final java.util.concurrent.atomic.AtomicInteger bcryptsPending = new java.util.concurrent.atomic.AtomicInteger();
+
     public Authenticator(Vertx vertx, Users users, CiTokens ciTokens, TokenService tokens) {
-        this.vertx = vertx;
+        this.bcrypt = vertx.createSharedWorkerExecutor("berth-bcrypt", 2);
         this.users = users;
         this.ciTokens = ciTokens;
         this.tokens = tokens;
@@ -150,9 +158,18 @@ public final class Authenticator {
                 return Future.failedFuture(new AuthenticationException(user, "pull credential refused: " + e.getMessage()));
             }
         }
-        return vertx.executeBlocking(() -> users.verify(user, password), false).compose(ok -> ok
-                ? Future.succeededFuture(Principal.user(user, users.groupsOf(user)))
-                : Future.failedFuture(new AuthenticationException(user, "wrong user name or password")));
+        if (users.verifiedRecently(user, password)) {
+            // The common case of basic authentication: the same client, the same password, again.
+            return Future.succeededFuture(Principal.user(user, users.groupsOf(user)));
+        }
+        if (bcryptsPending.incrementAndGet() > MAX_PENDING_BCRYPTS) {
+            bcryptsPending.decrementAndGet();
+            return Future.failedFuture(new AuthenticationException(user,
+                    "too many sign-ins in progress; try again in a moment"));
+        }
+        return bcrypt.executeBlocking(() -> users.verify(user, password), false).andThen(ar -> bcryptsPending.decrementAndGet())
+                .compose(ok -> ok ? Future.succeededFuture(Principal.user(user, users.groupsOf(user)))
+                        : Future.failedFuture(new AuthenticationException(user, "wrong user name or password")));
     }
 
     /**

@@ -152,7 +152,7 @@ public final class Users {
             return false;
         }
         String hash = snapshot.hashes().get(name);
-        String key = name + '\0' + sha256Hex(concat(cacheSalt, password.getBytes(StandardCharsets.UTF_8)));
+        String key = cacheKey(name, password);
         if (hash != null && hash.equals(verified.getIfPresent(key))) {
             return true;
         }
@@ -166,6 +166,22 @@ public final class Users {
             verified.put(key, hash);
         }
         return ok;
+    }
+
+    /**
+     * Whether {@code password} verified for {@code name} recently and the user's hash has not changed
+     * since: a SHA-256, no bcrypt, so it may run on an event loop. False means "ask {@link #verify}".
+     */
+    public boolean verifiedRecently(String name, String password) {
+        if (name == null || password == null || password.length() > 1024) {
+            return false;
+        }
+        String hash = snapshot.hashes().get(name);
+        return hash != null && hash.equals(verified.getIfPresent(cacheKey(name, password)));
+    }
+
+    private String cacheKey(String name, String password) {
+        return name + '\0' + sha256Hex(concat(cacheSalt, password.getBytes(StandardCharsets.UTF_8)));
     }
 
     private final Map<Integer, String> dummies = new java.util.concurrent.ConcurrentHashMap<>();

@@ -148,6 +148,20 @@ class AuthUnitTest {
     @Nested
     class UserFiles {
         @Test
+        void aVerifiedPasswordIsKnownWithoutBcryptUntilTheHashChanges() throws Exception {
+            Users users = Users.load(tmp.resolve("htpasswd"), tmp.resolve("groups"));
+            users.setPassword("alice", "alice-pw-1");
+            assertFalse(users.verifiedRecently("alice", "alice-pw-1"), "not checked yet");
+            assertTrue(users.verify("alice", "alice-pw-1"));
+            assertTrue(users.verifiedRecently("alice", "alice-pw-1"));
+            assertFalse(users.verifiedRecently("alice", "alice-pw-2"));
+            assertFalse(users.verifiedRecently("bob", "alice-pw-1"));
+            users.setPassword("alice", "alice-pw-2");
+            assertFalse(users.verifiedRecently("alice", "alice-pw-1"), "a new hash forgets the old password");
+            assertFalse(users.verify("alice", "alice-pw-1"));
+        }
+
+        @Test
         void htpasswdWithEachBcryptVersionVerifies() throws Exception {
             Path htpasswd = tmp.resolve("htpasswd");
             Files.writeString(htpasswd, "# comment\n\nalice:" + bcrypt("2a", "alice-pw-1") + "\nbob:"
