@@ -222,7 +222,7 @@ public final class BerthServer implements AutoCloseable {
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxInitialLineLength(16 * 1024)
                 .setMaxHeaderSize((int) config.limits().maxHeaderSize().bytes())
-                // The same bound for HTTP/2 (h2c upgrades, and ALPN over TLS).
+                // The same bound for HTTP/2, should it be spoken (h2c upgrades, on only without limits.headerTimeout).
                 .setInitialSettings(new io.vertx.core.http.Http2Settings()
                         .setMaxHeaderListSize(config.limits().maxHeaderSize().bytes()))
                 // Body chunks of up to 64 KiB instead of Netty's 8 KiB: fewer buffers per uploaded byte.
@@ -232,7 +232,6 @@ public final class BerthServer implements AutoCloseable {
                 .setCompressionSupported(false)
                 // No HTTP/2 upgrade of plain connections (no registry client asks for one): a plain
                 // connection is then known as it is accepted, so the header timeout can watch it.
-                // HTTP/2 over TLS (ALPN) stays.
                 .setHttp2ClearTextEnabled(config.limits().headerTimeout().isZero())
                 .setTcpNoDelay(true);
         LocalCa agentCa = null;

@@ -30,10 +30,6 @@ final class RegistryVerticle extends VerticleBase {
     /** Connections (all on this verticle's event loop) still waiting for their first request, with their timers. */
     private final Map<HttpConnection, Long> waiting = new HashMap<>();
 
-    RegistryVerticle(HttpServerOptions options, Function<io.vertx.core.Vertx, Router> routes, Duration shutdownTimeout) {
-        this(options, routes, shutdownTimeout, Duration.ZERO);
-    }
-
     /** @param headerTimeout how long a new connection may take to deliver its first request's headers (0: no limit) */
     RegistryVerticle(HttpServerOptions options, Function<io.vertx.core.Vertx, Router> routes, Duration shutdownTimeout,
                      Duration headerTimeout) {

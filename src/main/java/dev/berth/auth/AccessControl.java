@@ -51,10 +51,6 @@ public final class AccessControl {
         this.rules = List.copyOf(list);
     }
 
-    public Users users() {
-        return users;
-    }
-
     /** Whether the user {@code name} with {@code groups} is an admin. */
     public boolean isAdmin(String name, Set<String> groups) {
         return name != null && (adminUsers.contains(name) || !Collections.disjoint(adminGroups, groups));

@@ -37,7 +37,7 @@ public final class ApiAuthHandler implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        // The path routes are matched on (dot segments resolved, escapes decoded), never the raw one.
+        // The path routes are matched on (dot segments resolved), never the raw one.
         String path = ctx.normalizedPath();
         if (ownProof(request.method(), path)) {
             ctx.next();
@@ -46,10 +46,8 @@ public final class ApiAuthHandler implements Handler<RoutingContext> {
         boolean tokens = path.equals("/api/tokens") || path.startsWith("/api/tokens/");
         Authenticator.whenDone(request, authenticator.authenticate(request.getHeader("Authorization")), ar -> {
             if (ar.failed()) {
-                String user = ar.cause() instanceof Authenticator.AuthenticationException ae ? ae.user() : null;
-                audit.record("auth.login", "refused", user == null ? "unknown" : user, AuditHandler.remote(request),
-                        new JsonObject().put("method", request.method().name()).put("path", path)
-                                .put("reason", ar.cause().getMessage()));
+                AuditHandler.loginRefused(audit, request, ar.cause(),
+                        new JsonObject().put("method", request.method().name()).put("path", path));
                 refuse(ctx, new ApiException(401, "UnauthorizedException", ar.cause().getMessage(), null));
                 return;
             }

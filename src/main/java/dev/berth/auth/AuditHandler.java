@@ -65,6 +65,16 @@ public final class AuditHandler implements Handler<RoutingContext> {
         log.record(action, outcome, p == null ? "anonymous" : p.actor(), remote(request), details);
     }
 
+    /**
+     * Records a refused sign-in ({@code auth.login}, refused): who it claimed to be (when the failure
+     * says), from where, why, and what it was for.
+     */
+    static void loginRefused(AuditLog log, HttpServerRequest request, Throwable cause, JsonObject details) {
+        String user = cause instanceof Authenticator.AuthenticationException ae ? ae.user() : null;
+        log.record("auth.login", "refused", user == null ? "unknown" : user, remote(request),
+                details.put("reason", cause.getMessage()));
+    }
+
     /** The client's address and port, as the audit log records it. */
     public static String remote(HttpServerRequest request) {
         SocketAddress remote = request.remoteAddress();

@@ -63,10 +63,6 @@ public final class Authenticator {
         return tokens;
     }
 
-    public CiTokens ciTokens() {
-        return ciTokens;
-    }
-
     /**
      * Calls {@code then} with the outcome of {@code who}: at once when it is already known (tokens,
      * anonymous), otherwise (bcrypt on a worker) once it is, with the request's body held back in

@@ -117,15 +117,14 @@ public final class RegistryAuthHandler implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        // The path routes are matched on (dot segments resolved, escapes decoded), never the raw one.
+        // The path routes are matched on (dot segments resolved), never the raw one; names are
+        // judged decoded, as the routes see them (see decoded).
         Need need = need(request.method(), ctx.normalizedPath());
         Future<Principal> who = authenticator.authenticate(request.getHeader("Authorization"));
         Authenticator.whenDone(request, who, ar -> {
             if (ar.failed()) {
-                String user = ar.cause() instanceof Authenticator.AuthenticationException ae ? ae.user() : null;
-                audit.record("auth.login", "refused", user == null ? "unknown" : user, AuditHandler.remote(request),
-                        new io.vertx.core.json.JsonObject().put("method", request.method().name())
-                                .put("path", ctx.normalizedPath()).put("reason", ar.cause().getMessage()));
+                AuditHandler.loginRefused(audit, request, ar.cause(), new io.vertx.core.json.JsonObject()
+                        .put("method", request.method().name()).put("path", ctx.normalizedPath()));
                 ctx.fail(challenge(ctx, need, ar.cause().getMessage(), "invalid_token"));
                 return;
             }

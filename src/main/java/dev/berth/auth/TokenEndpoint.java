@@ -125,9 +125,8 @@ public final class TokenEndpoint {
     private void answer(RoutingContext ctx, Principal p, Throwable failure, List<Scope> scopes, boolean refresh,
                         String grant, boolean oauth) {
         if (p == null) {
-            String user = failure instanceof Authenticator.AuthenticationException ae ? ae.user() : null;
-            audit.record("auth.login", "refused", user == null ? "unknown" : user, AuditHandler.remote(ctx.request()),
-                    new JsonObject().put("grant", grant).put("scopes", scopeList(scopes)).put("reason", failure.getMessage()));
+            AuditHandler.loginRefused(audit, ctx.request(), failure,
+                    new JsonObject().put("grant", grant).put("scopes", scopeList(scopes)));
             ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"" + config.service() + "\"");
             error(ctx, 401, "UNAUTHORIZED", failure.getMessage());
             return;

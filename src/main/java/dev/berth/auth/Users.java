@@ -46,14 +46,14 @@ public final class Users {
 
     private final Path htpasswd;
     private final Path groupFile;
-    private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of(), null, null);
+    private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of(), null, null);
     private final Cache<String, String> verified = Caffeine.newBuilder()
             .maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
     private final byte[] cacheSalt = new byte[16];
 
     /** What the files said when last read, with their modification times. */
-    private record Snapshot(Map<String, String> hashes, Map<String, Set<String>> groups, FileTime usersTime,
-                            FileTime groupsTime) {
+    private record Snapshot(Map<String, String> hashes, Map<String, Set<String>> groups,
+                            Map<String, Set<String>> memberships, FileTime usersTime, FileTime groupsTime) {
     }
 
     public Users(Path htpasswd, Path groupFile) {
@@ -67,14 +67,6 @@ public final class Users {
         Users users = new Users(htpasswd, groupFile);
         users.reload();
         return users;
-    }
-
-    public Path htpasswdFile() {
-        return htpasswd;
-    }
-
-    public Path groupFile() {
-        return groupFile;
     }
 
     /**
@@ -97,7 +89,13 @@ public final class Users {
         FileTime g = modified(groupFile);
         Map<String, String> hashes = readHtpasswd(htpasswd);
         Map<String, Set<String>> groups = readGroups(groupFile);
-        snapshot = new Snapshot(Collections.unmodifiableMap(hashes), Collections.unmodifiableMap(groups), u, g);
+        // Each user's groups, worked out once per read (asked for on every authenticated request).
+        Map<String, Set<String>> memberships = new java.util.HashMap<>();
+        groups.forEach((group, members) -> members.forEach(m ->
+                memberships.computeIfAbsent(m, k -> new TreeSet<>()).add(group)));
+        memberships.replaceAll((m, of) -> Collections.unmodifiableSet(of));
+        snapshot = new Snapshot(Collections.unmodifiableMap(hashes), Collections.unmodifiableMap(groups),
+                Collections.unmodifiableMap(memberships), u, g);
     }
 
     private static FileTime modified(Path file) throws IOException {
@@ -120,13 +118,7 @@ public final class Users {
 
     /** The groups {@code name} belongs to (empty for unknown users). */
     public Set<String> groupsOf(String name) {
-        Set<String> of = new TreeSet<>();
-        snapshot.groups().forEach((group, members) -> {
-            if (members.contains(name)) {
-                of.add(group);
-            }
-        });
-        return of;
+        return name == null ? Set.of() : snapshot.memberships().getOrDefault(name, Set.of());
     }
 
     /** Every group with its members. */
