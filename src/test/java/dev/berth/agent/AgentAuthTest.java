@@ -13,7 +13,6 @@ import dev.berth.testing.TestRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -21,7 +20,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.net.SocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,9 +61,7 @@ class AgentAuthTest {
     void setUp() throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         engine = new AgentFakeEngineTest.FakeEngine("node");
-        socket = tmp.resolve("engine.sock").toString();
-        HttpServer e = vertx.createHttpServer().requestHandler(engine::handle);
-        await(e.listen(SocketAddress.domainSocketAddress(socket)));
+        socket = engine.serve(vertx, tmp.resolve("engine.sock"));
     }
 
     @AfterEach

@@ -71,6 +71,14 @@ class AgentFakeEngineTest {
             this.node = node;
         }
 
+        /** Serves this engine on a Unix socket at {@code socket} (what agents take as their Docker socket). */
+        String serve(Vertx vertx, Path socket) throws Exception {
+            HttpServer server = vertx.createHttpServer().requestHandler(this::handle);
+            server.listen(SocketAddress.domainSocketAddress(socket.toString())).toCompletionStage()
+                    .toCompletableFuture().get(60, TimeUnit.SECONDS);
+            return socket.toString();
+        }
+
         void handle(HttpServerRequest req) {
             String p = req.path().replaceFirst("^/v1\\.41", "");
             calls.add(req.method() + " " + p);
@@ -180,9 +188,7 @@ class AgentFakeEngineTest {
     private void startFakes(String node) throws Exception {
         engine = new FakeEngine(node);
         controller = new FakeController();
-        socket = tmp.resolve("engine.sock").toString();
-        HttpServer e = vertx.createHttpServer().requestHandler(engine::handle);
-        await(e.listen(SocketAddress.domainSocketAddress(socket)));
+        socket = engine.serve(vertx, tmp.resolve("engine.sock"));
         HttpServer c = vertx.createHttpServer().requestHandler(controller::handle);
         controllerUrl = "http://127.0.0.1:" + await(c.listen(0, "127.0.0.1")).actualPort();
     }

@@ -9,10 +9,8 @@ import dev.berth.testing.TestRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,10 +42,7 @@ class AgentTlsTest {
     @BeforeEach
     void setUp() throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-        AgentFakeEngineTest.FakeEngine engine = new AgentFakeEngineTest.FakeEngine("node");
-        socket = tmp.resolve("engine.sock").toString();
-        HttpServer e = vertx.createHttpServer().requestHandler(engine::handle);
-        await(e.listen(SocketAddress.domainSocketAddress(socket)));
+        socket = new AgentFakeEngineTest.FakeEngine("node").serve(vertx, tmp.resolve("engine.sock"));
     }
 
     @AfterEach
