@@ -4,7 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.berth.config.BerthConfig.UpstreamConfig;
 import dev.berth.digest.Digest;
-import dev.berth.digest.DigestAlgorithm;
+import dev.berth.registry.store.DigestMismatchException;
 import dev.berth.manifest.Manifest;
 import dev.berth.registry.Reference;
 import dev.berth.registry.RepositoryName;
@@ -44,7 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Mirror implements AutoCloseable {
     /** The most manifest bytes taken from an upstream. */
-    private static final long MAX_MANIFEST_BYTES = 4L << 20;
     private static final Logger LOG = LoggerFactory.getLogger(Mirror.class);
 
     /** How a request reached its upstream. */
@@ -91,6 +90,8 @@ public final class Mirror implements AutoCloseable {
     }
 
     private final List<Upstream> upstreams = new ArrayList<>();
+    /** The first path segment of every cache repository, {@code <upstream>.mirror}. */
+    private final java.util.Set<String> cacheRoots = new java.util.HashSet<>();
     private final RegistryStore store;
     private final MirrorStats stats;
     private final MirrorCache cache;
@@ -113,6 +114,7 @@ public final class Mirror implements AutoCloseable {
             UpstreamClient client = new UpstreamClient(vertx, new UpstreamClient.Options(c.name(), URI.create(c.url()),
                     c.username(), c.password(), c.token(), c.timeout()), clock);
             upstreams.add(new Upstream(c, client));
+            cacheRoots.add(c.name() + ".mirror");
         }
     }
 
@@ -160,8 +162,8 @@ public final class Mirror implements AutoCloseable {
 
     /** Whether {@code name} is one of the cache repositories, {@code <upstream>.mirror/...}. */
     private boolean isCacheRepository(String name) {
-        String first = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
-        return upstreams.stream().anyMatch(u -> first.equals(u.config().name() + ".mirror"));
+        int slash = name.indexOf('/');
+        return cacheRoots.contains(slash < 0 ? name : name.substring(0, slash));
     }
 
     private static boolean sameHost(String host, String ns) {
@@ -282,13 +284,8 @@ public final class Mirror implements AutoCloseable {
             int status = resp.statusCode();
             String contentType = resp.getHeader("Content-Type");
             Optional<Digest> announced = parseDigest(resp.getHeader("Docker-Content-Digest"));
-            String length = resp.getHeader("Content-Length");
-            if (status == 200 && length != null && length.matches("[0-9]{1,18}") && Long.parseLong(length) > MAX_MANIFEST_BYTES) {
-                resp.request().reset();
-                return Future.failedFuture(new UpstreamException(r.upstream().name(), 502,
-                        "manifest " + path + " is larger than " + MAX_MANIFEST_BYTES + " bytes", null));
-            }
-            return UpstreamClient.readBody(resp).compose(body -> {
+            return UpstreamClient.readBody(resp).recover(e -> Future.failedFuture(new UpstreamException(
+                    r.upstream().name(), 502, "manifest " + path + ": " + e.getMessage(), e))).compose(body -> {
                 if (status == 404) {
                     return Future.succeededFuture(Outcome.NOT_FOUND);
                 }
@@ -297,15 +294,12 @@ public final class Mirror implements AutoCloseable {
                 }
                 byte[] bytes = body.getBytes();
                 stats.fetched(r.upstream().name(), bytes.length);
-                // Byte-exact: what the upstream sent must hash to what it (or the client) named.
-                for (Digest d : expected.or(() -> announced).stream().toList()) {
-                    Digest actual = Digest.of(d.algorithm(), bytes);
-                    if (!actual.equals(d)) {
-                        return Future.failedFuture(new UpstreamException(r.upstream().name(), 502,
-                                "manifest " + path + " hashes to " + actual + ", not " + d, null));
-                    }
-                }
-                return store.manifests().cacheUpstream(r.cacheRepository(), bytes, contentType, tag).compose(d -> {
+                // Byte-exact: what the upstream sent must hash to what it (or the client) named; it is
+                // kept under that digest (sha512 too), hashed once, on a worker.
+                return store.manifests().cacheUpstream(r.cacheRepository(), bytes, contentType, tag,
+                        expected.or(() -> announced)).recover(e -> Future.failedFuture(e instanceof DigestMismatchException m
+                        ? new UpstreamException(r.upstream().name(), 502, "manifest " + path + " hashes to " + m.actual()
+                                + ", not " + m.expected(), null) : e)).compose(d -> {
                     tag.ifPresent(t -> validated.put(new TagKey(r.cacheRepository(), t), clock.instant()));
                     return record(r, d, MirrorCache.Kind.MANIFEST, bytes.length).map(Outcome.FETCHED);
                 });
@@ -315,15 +309,9 @@ public final class Mirror implements AutoCloseable {
 
     /**
      * Makes blob {@code digest} available in the route's cache repository: cached, or fetched from
-     * the upstream into the store (visible only once its digest verified).
-     */
-    public Future<Outcome> blob(Route r, Digest digest) {
-        return blob(r, digest, null);
-    }
-
-    /**
-     * The same; when this request's fetch brings the blob, it is also sent to {@code tee} as it
-     * arrives ({@link Outcome#STREAMED}). Concurrent requests wait for the stored copy.
+     * the upstream into the store (visible only once its digest verified). When this request's fetch
+     * brings the blob, it is also sent to {@code tee} (if not null) as it arrives
+     * ({@link Outcome#STREAMED}). Concurrent requests wait for the stored copy.
      */
     public Future<Outcome> blob(Route r, Digest digest, Tee tee) {
         cache.pulled(r.cacheRepository(), digest); // in use (HEAD included): not evicted while it is served
@@ -371,16 +359,7 @@ public final class Mirror implements AutoCloseable {
     }
 
     private static Optional<Digest> parseDigest(String text) {
-        if (text == null) {
-            return Optional.empty();
-        }
-        try {
-            Digest d = Digest.parse(text.trim());
-            return d.algorithm() == DigestAlgorithm.SHA256 || d.algorithm() == DigestAlgorithm.SHA512
-                    ? Optional.of(d) : Optional.empty();
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
+        return text == null || !Digest.isDigest(text.trim()) ? Optional.empty() : Optional.of(Digest.parse(text.trim()));
     }
 
     /** Counts a request's outcome as a hit or a miss. */

@@ -104,11 +104,30 @@ public final class UpstreamClient implements AutoCloseable {
         return options.name();
     }
 
-    /** The whole body of a response from {@link #request} (for manifests and errors, not blobs). */
+    /** Most bytes of a response body read whole (manifests and error answers; blobs are streamed). */
+    public static final long MAX_BODY_BYTES = 4L << 20;
+
+    /**
+     * The whole body of a response from {@link #request} (for manifests and errors, not blobs), at
+     * most {@value #MAX_BODY_BYTES} bytes: a larger one, announced or not, resets the request and
+     * fails, so an upstream cannot make Berth buffer without bound.
+     */
     public static Future<Buffer> readBody(HttpClientResponse response) {
-        Future<Buffer> body = response.body();
+        io.vertx.core.Promise<Buffer> done = io.vertx.core.Promise.promise();
+        Buffer body = Buffer.buffer();
+        response.handler(chunk -> {
+            if (body.length() + (long) chunk.length() > MAX_BODY_BYTES) {
+                response.handler(null);
+                done.tryFail(new IllegalStateException("the upstream's answer is larger than " + MAX_BODY_BYTES + " bytes"));
+                response.request().reset();
+            } else {
+                body.appendBuffer(chunk);
+            }
+        });
+        response.exceptionHandler(done::tryFail);
+        response.endHandler(v -> done.tryComplete(body));
         response.resume();
-        return body;
+        return done.future();
     }
 
     /** Token requests made so far (each cache miss; concurrent requests share one). */

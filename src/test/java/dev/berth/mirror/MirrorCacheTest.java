@@ -214,7 +214,8 @@ class MirrorCacheTest {
         byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
                 + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" + "a".repeat(64)
                 + "\",\"size\":2},\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
-        Digest digest = await(store.manifests().cacheUpstream(ALPINE, manifest, OCI_MANIFEST, Optional.of(Tag.of("3.20"))));
+        Digest digest = await(store.manifests().cacheUpstream(ALPINE, manifest, OCI_MANIFEST, Optional.of(Tag.of("3.20")),
+                Optional.empty()));
         await(cache.cached("hub", ALPINE, digest, MirrorCache.Kind.MANIFEST, manifest.length));
         assertTrue(await(store.tags().resolve(ALPINE, Tag.of("3.20"))).isPresent());
 

@@ -64,6 +64,38 @@ class MirrorOfBerthTest {
     }
 
     @Test
+    void aManifestAskedForBySha512IsKeptUnderThatDigestAndServedFromTheCacheAfterwards() throws Exception {
+        try (TestRegistry upstream = TestRegistry.start(tmp.resolve("upstream"))) {
+            RegistryClient up = upstream.client();
+            Image image = Fixtures.pushImage(up, "team/app", "v1", 1, true, "amd64");
+            String sha512 = RegistryClient.sha512(image.manifest());
+            RegistryClient.expect(up.put("/v2/team/app/manifests/" + sha512, image.manifest(),
+                    "Content-Type", DOCKER_MANIFEST), 201);
+            Path config = tmp.resolve("berth.yaml");
+            Files.writeString(config, """
+                    mirror:
+                      upstreams:
+                        - name: up
+                          url: %s
+                          prefix: up/
+                    """.formatted(upstream.baseUrl()));
+            try (TestRegistry mirror = TestRegistry.start(tmp.resolve("mirror"), config, Map.of())) {
+                RegistryClient c = mirror.client();
+                for (int i = 0; i < 2; i++) {
+                    HttpResponse<byte[]> got = c.get("/v2/up/team/app/manifests/" + sha512, "Accept", DOCKER_MANIFEST);
+                    assertEquals(200, got.statusCode());
+                    assertEquals(sha512, header(got, "Docker-Content-Digest"));
+                    assertArrayEquals(image.manifest(), got.body());
+                }
+                io.vertx.core.json.JsonObject stats = Fixtures.json(c.get("/api/mirror")).getJsonArray("upstreams")
+                        .getJsonObject(0);
+                assertEquals(1, stats.getLong("misses"), stats.encode());
+                assertEquals(1, stats.getLong("hits"), "the second request came from the cache: " + stats.encode());
+            }
+        }
+    }
+
+    @Test
     void anUpstreamThatAllowsPushesKeepsWhatIsPushedUnderItsNamesLocallyAndServesItFirst() throws Exception {
         try (TestRegistry upstream = TestRegistry.start(tmp.resolve("upstream"))) {
             Image theirs = Fixtures.pushImage(upstream.client(), "team/app", "v1");

@@ -88,6 +88,25 @@ class UpstreamClientTest {
         return await(UpstreamClient.readBody(r)).getBytes();
     }
 
+    @Test
+    void aWholeBodyIsReadOnlyUpToItsLimitAnnouncedOrNot() throws Exception {
+        // Chunked answers (no Content-Length): one within the limit, one beyond it.
+        io.vertx.core.http.HttpServer server = vertx.createHttpServer().requestHandler(req -> {
+            int size = req.path().equals("/small") ? 1 << 20 : (int) UpstreamClient.MAX_BODY_BYTES + (1 << 20);
+            req.response().setChunked(true);
+            for (int sent = 0; sent < size; sent += 64 * 1024) {
+                req.response().write(io.vertx.core.buffer.Buffer.buffer(new byte[Math.min(64 * 1024, size - sent)]));
+            }
+            req.response().end();
+        });
+        int port = await(server.listen(0, "127.0.0.1")).actualPort();
+        UpstreamClient c = client("http://127.0.0.1:" + port, null, null);
+        assertEquals(1 << 20, body(await(c.request(HttpMethod.GET, "x", "/small", List.of()))).length);
+        HttpClientResponse big = await(c.request(HttpMethod.GET, "x", "/big", List.of()));
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> body(big));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("larger than"), e.getMessage());
+    }
+
     // ---- basic auth, against CNCF distribution with htpasswd
 
     @Test

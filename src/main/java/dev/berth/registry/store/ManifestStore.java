@@ -143,12 +143,18 @@ public final class ManifestStore {
      * Stores a manifest fetched from an upstream registry into {@code repo} (a mirror's cache),
      * byte-exact, and points {@code tag} at it when given. Unlike a push, the blobs and child
      * manifests it references need not be here yet: the mirror fetches them when they are asked for.
+     * It is kept under {@code expected} (hashed with that algorithm) and fails with
+     * {@link DigestMismatchException} when the bytes do not hash to it; without one, under its SHA-256.
      * Fails with {@link ManifestInvalidException} when the bytes are not a manifest.
      */
-    public Future<Digest> cacheUpstream(RepositoryName repo, byte[] bytes, String contentType, Optional<Tag> tag) {
+    public Future<Digest> cacheUpstream(RepositoryName repo, byte[] bytes, String contentType, Optional<Tag> tag,
+                                        Optional<Digest> expected) {
         return pool.call(() -> {
             Manifest manifest = ManifestParser.parse(bytes, contentType);
-            Digest digest = Digest.of(DigestAlgorithm.SHA256, bytes);
+            Digest digest = Digest.of(expected.map(Digest::algorithm).orElse(DigestAlgorithm.SHA256), bytes);
+            if (expected.isPresent() && !expected.get().equals(digest)) {
+                throw new DigestMismatchException(expected.get(), digest);
+            }
             return blobs.withContentLock(digest, () -> {
                 if (blobs.size(digest).isEmpty()) {
                     blobs.put(digest, bytes);
