@@ -1,14 +1,10 @@
 package dev.berth.agent;
 
 import dev.berth.auth.Pem;
+import dev.berth.auth.SecretFiles;
 import java.io.IOException;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -51,20 +47,7 @@ record ClientKey(KeyPair pair, String csrPem) {
     /** Keeps the key (0600) and the certificate the controller issued for it, each written whole. */
     void save(Path keyFile, Path certFile, String certificatePem) throws IOException {
         Pem.certificates(certificatePem, "the controller's client certificate");
-        write(keyFile, Pem.encode(pair.getPrivate()), "rw-------");
-        write(certFile, certificatePem, "rw-r--r--");
-    }
-
-    private static void write(Path file, String text, String mode) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode)));
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        SecretFiles.write(keyFile, Pem.encode(pair.getPrivate()), true);
+        SecretFiles.write(certFile, certificatePem, false);
     }
 }

@@ -2,12 +2,8 @@ package dev.berth.auth;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -108,8 +104,8 @@ public final class LocalCa {
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
                     .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
             X509Certificate cert = sign(b, pair.getPrivate());
-            writePrivate(keyFile, Pem.encode(pair.getPrivate()));
-            writePublic(crt, Pem.encode(cert));
+            SecretFiles.write(keyFile, Pem.encode(pair.getPrivate()), true);
+            SecretFiles.write(crt, Pem.encode(cert), false);
             return new LocalCa(dir, clock, random, cert, pair.getPrivate());
         } catch (GeneralSecurityException | OperatorCreationException | CertIOException e) {
             throw new IOException("cannot create a certificate authority: " + e.getMessage(), e);
@@ -143,8 +139,8 @@ public final class LocalCa {
         List<String> ordered = new ArrayList<>(wanted);
         X509Certificate cert = issue(pair.getPublic(), ordered.isEmpty() ? "berth" : ordered.get(0), ordered,
                 KeyPurposeId.id_kp_serverAuth, SERVER_VALIDITY);
-        writePrivate(keyFile, Pem.encode(pair.getPrivate()));
-        writePublic(crt, Pem.encode(cert));
+        SecretFiles.write(keyFile, Pem.encode(pair.getPrivate()), true);
+        SecretFiles.write(crt, Pem.encode(cert), false);
         return new Issued(crt, keyFile, cert, pair.getPrivate());
     }
 
@@ -246,26 +242,5 @@ public final class LocalCa {
     private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer)
             throws OperatorCreationException, GeneralSecurityException {
         return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder(SIGNATURE).build(signer)));
-    }
-
-    private static void writePrivate(Path file, String pem) throws IOException {
-        write(file, pem, true);
-    }
-
-    private static void writePublic(Path file, String pem) throws IOException {
-        write(file, pem, false);
-    }
-
-    /** Written to a temporary file first, then moved into place: a crash never leaves half a key. */
-    private static void write(Path file, String pem, boolean secret) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
-        Files.writeString(tmp, pem, StandardCharsets.US_ASCII);
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 }

@@ -12,13 +12,9 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -40,7 +36,6 @@ import java.util.UUID;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 /**
  * Berth's signed tokens: JWTs signed with ES256 (ECDSA P-256, SHA-256) by a key kept in
@@ -107,7 +102,8 @@ public final class TokenService {
             } catch (GeneralSecurityException e) {
                 throw new IOException("cannot generate the token signing key: " + e.getMessage(), e);
             }
-            write(file, pair);
+            // PKCS#8 "PRIVATE KEY", then "PUBLIC KEY": the verifier needs the public half back.
+            SecretFiles.write(file, Pem.encode(pair.getPrivate(), pair.getPublic()), true);
         }
         try {
             ECKey jwk = new ECKey.Builder(Curve.P_256, (ECPublicKey) pair.getPublic())
@@ -142,25 +138,6 @@ public final class TokenService {
                     + "key; tokens issued with the old one then end)");
         }
         return new KeyPair(publicKey, privateKey);
-    }
-
-    private static void write(Path file, KeyPair pair) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        StringWriter pem = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
-            // PKCS#8 "PRIVATE KEY", then "PUBLIC KEY": the verifier needs the public half back.
-            writer.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null));
-            writer.writeObject(pair.getPublic());
-        }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, pem.toString(), StandardCharsets.US_ASCII);
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 
     /** The audience tokens are issued for and must name. */

@@ -4,13 +4,10 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -255,38 +252,14 @@ public final class Users {
     private void writeHtpasswd(Map<String, String> hashes) throws IOException {
         StringBuilder text = new StringBuilder();
         hashes.forEach((n, h) -> text.append(n).append(':').append(h).append('\n'));
-        writeAtomically(htpasswd, text.toString());
+        SecretFiles.write(htpasswd, text.toString(), true);
     }
 
     private void writeGroups(Map<String, Set<String>> groups) throws IOException {
         StringBuilder text = new StringBuilder();
         new TreeMap<>(groups).forEach((g, members) -> text.append(g).append(": ")
                 .append(String.join(" ", new TreeSet<>(members))).append('\n'));
-        writeAtomically(groupFile, text.toString());
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system
-            }
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        SecretFiles.write(groupFile, text.toString(), true);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -20,13 +20,9 @@ public final class RegistryRoutes {
 
     /**
      * The registry's routes on {@code router}, which the caller may share with other route tables
-     * (they must not claim {@code /v2/}).
+     * (they must not claim {@code /v2/}), with the pull-through {@code mirror} in front of manifest
+     * and blob reads (null: none).
      */
-    public static void mount(Router router, RegistryStore store, RegistryConfig config, NotificationService notifications) {
-        mount(router, store, config, notifications, null);
-    }
-
-    /** The same, with the pull-through {@code mirror} in front of manifest and blob reads (null: none). */
     public static void mount(Router router, RegistryStore store, RegistryConfig config, NotificationService notifications,
                              Mirror mirror) {
         RegistryFailureHandler failures = new RegistryFailureHandler();
