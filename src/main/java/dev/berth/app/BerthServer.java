@@ -284,8 +284,7 @@ public final class BerthServer implements AutoCloseable {
         // The pull-through mirror, when upstreams are configured.
         Mirror mirror;
         try {
-            mirror = config.mirror().upstreams().isEmpty() ? null : mirror(vertx, config, database, store, server.metrics,
-                    mutableTtl != null);
+            mirror = config.mirror().upstreams().isEmpty() ? null : mirror(vertx, config, database, store, server.metrics);
         } catch (Exception e) {
             server.close();
             throw new IOException("cannot load the mirror's cache accounting: " + e.getMessage(), e);
@@ -329,10 +328,10 @@ public final class BerthServer implements AutoCloseable {
     }
 
     private static Mirror mirror(Vertx vertx, BerthConfig config, Database database, RegistryStore store,
-                                 MeterRegistry metrics, boolean shared) throws Exception {
+                                 MeterRegistry metrics) throws Exception {
         List<String> names = config.mirror().upstreams().stream().map(BerthConfig.UpstreamConfig::name).toList();
         MirrorStats stats = new MirrorStats(metrics, names);
-        MirrorCache cache = new MirrorCache(vertx, database, store, config.mirror().cache(), shared, Clock.systemUTC(),
+        MirrorCache cache = new MirrorCache(vertx, database, store, config.mirror().cache(), Clock.systemUTC(),
                 names, stats);
         MirrorStats.gauges(metrics, names, cache::size, cache::items);
         return new Mirror(vertx, config.mirror().upstreams(), store, stats, cache, Clock.systemUTC());

@@ -73,7 +73,6 @@ public final class MirrorCache implements AutoCloseable {
     private final Database db;
     private final RegistryStore store;
     private final MirrorCacheConfig config;
-    private final boolean shared;
     private final Clock clock;
     private final MirrorStats stats;
     private final Map<String, Totals> totals = new HashMap<>();
@@ -86,16 +85,12 @@ public final class MirrorCache implements AutoCloseable {
     private volatile Future<Eviction> running = Future.succeededFuture(Eviction.NONE);
     private volatile boolean closed;
 
-    /**
-     * @param shared whether other processes write the same storage (blob bytes are then never deleted)
-     */
-    public MirrorCache(Vertx vertx, Database db, RegistryStore store, MirrorCacheConfig config, boolean shared,
+    public MirrorCache(Vertx vertx, Database db, RegistryStore store, MirrorCacheConfig config,
                        Clock clock, List<String> upstreams, MirrorStats stats) throws Exception {
         this.vertx = vertx;
         this.db = db;
         this.store = store;
         this.config = config;
-        this.shared = shared;
         this.clock = clock;
         this.stats = stats;
         for (String u : upstreams) {
@@ -317,7 +312,7 @@ public final class MirrorCache implements AutoCloseable {
                 ? store.manifests().delete(item.repository(), item.digest(), ChangeHook.none())
                 : store.blobs().unlink(item.repository(), item.digest(), ChangeHook.none());
         return unlinked
-                .compose(x -> shared ? Future.succeededFuture(false) : store.blobs().deleteIfUnlinked(item.digest()))
+                .compose(x -> store.blobs().deleteIfUnlinked(item.digest()))
                 .compose(deleted -> db.transaction(c -> {
                     // Only the row this pass chose: a fetch that brought the item back wrote a new one.
                     try (PreparedStatement p = c.prepareStatement(

@@ -85,7 +85,7 @@ class MirrorCacheTest {
 
     private MirrorCache open(long maxSize, Duration ttl) throws Exception {
         cache = new MirrorCache(vertx, db, store, new MirrorCacheConfig(DataSize.ofBytes(maxSize), ttl, Duration.ofHours(1)),
-                false, clock, List.of("hub"), new MirrorStats(new SimpleMeterRegistry(), List.of("hub")));
+                clock, List.of("hub"), new MirrorStats(new SimpleMeterRegistry(), List.of("hub")));
         return cache;
     }
 
@@ -186,6 +186,19 @@ class MirrorCacheTest {
         } finally {
             await(r.close());
         }
+    }
+
+    @Test
+    void onSharedStorageEvictionUnlinksButNeverDeletesBytes() throws Exception {
+        // Other replicas may link the same bytes meanwhile: only the links go.
+        store = RegistryStore.create(driver, pool, new RegistryCaches(1000, 1 << 20), true);
+        open(1, Duration.ZERO);
+        Digest layer = cacheBlob(ALPINE, 64);
+        MirrorCache.Eviction e = await(cache.evict());
+        assertEquals(1, e.items());
+        assertEquals(0, e.blobsDeleted());
+        assertFalse(linked(ALPINE, layer));
+        assertTrue(hasData(layer));
     }
 
     @Test

@@ -28,14 +28,22 @@ public final class BlobStore {
     private final RepositoryLocks locks;
     /** Keyed by digest: held from "are these bytes there" to "linked", and over {@link #deleteIfUnlinked}. */
     private final RepositoryLocks contentLocks;
+    /** Whether other processes write the same storage (replicas on one bucket): bytes are then never deleted here. */
+    private final boolean shared;
 
     BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, RepositoryLocks locks,
               RepositoryLocks contentLocks) {
+        this(driver, pool, caches, locks, contentLocks, false);
+    }
+
+    BlobStore(StorageDriver driver, WorkerPool pool, RegistryCaches caches, RepositoryLocks locks,
+              RepositoryLocks contentLocks, boolean shared) {
         this.driver = driver;
         this.pool = pool;
         this.caches = caches;
         this.locks = locks;
         this.contentLocks = contentLocks;
+        this.shared = shared;
     }
 
     /** Blocking: runs {@code work} under the content lock of {@code digest}. */
@@ -163,9 +171,12 @@ public final class BlobStore {
      * content lock, which pushes, mounts and manifest puts hold from their "is it there" to their
      * link, so nothing can link the bytes in between. It reads one link per repository: a task for
      * background work (mirror eviction), not for requests. Only other processes writing the same
-     * storage could slip in between; callers on shared storage must not use it.
+     * storage could slip in between, so on shared storage it deletes nothing (and answers false).
      */
     public Future<Boolean> deleteIfUnlinked(Digest digest) {
+        if (shared) {
+            return Future.succeededFuture(false);
+        }
         return pool.call(() -> contentLocks.withLock(digest, () -> {
             if (size(digest).isEmpty() || linkedAnywhere(digest)) {
                 return false;
