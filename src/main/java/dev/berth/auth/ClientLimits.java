@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
@@ -83,9 +84,17 @@ public final class ClientLimits implements Handler<RoutingContext> {
                 ctx.fail(refusal.failure(path, "more than " + config.concurrentUploads() + " uploads at once from " + who));
                 return;
             }
-            // Released when the answer is sent, or when the connection went away before (the end
-            // handler runs in both cases, once).
-            ctx.addEndHandler(v -> client.uploads.decrementAndGet());
+            // Released as the answer's headers go out, so that a client which has read the answer
+            // may start its next upload at once; or, when no answer is sent because the connection
+            // went away, by the end handler. Whichever runs first releases, once.
+            AtomicBoolean held = new AtomicBoolean(true);
+            Runnable release = () -> {
+                if (held.compareAndSet(true, false)) {
+                    client.uploads.decrementAndGet();
+                }
+            };
+            ctx.addHeadersEndHandler(v -> release.run());
+            ctx.addEndHandler(v -> release.run());
         }
         ctx.next();
     }

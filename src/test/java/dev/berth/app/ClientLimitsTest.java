@@ -98,6 +98,28 @@ class ClientLimitsTest {
         }
     }
 
+    @Test
+    void anUploadsPlaceIsFreeOnceItsAnswerIsSeen() throws Exception {
+        // Two connections (likely on different event loops) take turns: each starts its upload
+        // only after the other's answer arrived, so none may be refused. The place used to be
+        // freed after the answer was flushed, which a quick client could overtake.
+        try (TestRegistry berth = TestRegistry.start(tmp.resolve("s"), Map.of("limits.concurrentUploads", "1"))) {
+            RegistryClient a = berth.client();
+            RegistryClient b = berth.client();
+            String first = location(a.post("/v2/team/a/blobs/uploads/", new byte[0]), berth);
+            String second = location(b.post("/v2/team/b/blobs/uploads/", new byte[0]), berth);
+            byte[] part = new byte[1];
+            for (int i = 0; i < 300; i++) {
+                HttpResponse<byte[]> one = a.patch(first, part, "Content-Type", "application/octet-stream");
+                assertEquals(202, one.statusCode(), "round " + i + " first");
+                first = location(one, berth);
+                HttpResponse<byte[]> two = b.patch(second, part, "Content-Type", "application/octet-stream");
+                assertEquals(202, two.statusCode(), "round " + i + " second");
+                second = location(two, berth);
+            }
+        }
+    }
+
     /** Sends {@code head} then a header line every 300 ms until the server closes; answers the seconds that took. */
     private static double trickle(Socket socket, String head) throws Exception {
         long start = System.nanoTime();
