@@ -3,6 +3,7 @@ package dev.berth.agent;
 import dev.berth.agent.docker.ContainerConfig;
 import dev.berth.agent.docker.DockerEngine;
 import dev.berth.agent.protocol.Messages;
+import dev.berth.auth.Pem;
 import dev.berth.deploy.model.Attribute;
 import dev.berth.deploy.model.Requests;
 import io.vertx.core.Context;
@@ -24,6 +25,7 @@ import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -60,6 +62,8 @@ public final class Agent implements AutoCloseable {
     static final long RESEND_MS = 30_000;
     static final long MIN_BACKOFF_MS = 250;
     static final long MAX_BACKOFF_MS = 30_000;
+    /** The longest wait between looks at the client certificate's remaining life. */
+    static final long RENEW_CHECK_MS = 3_600_000;
     /** Memory left to the host and the Engine, not offered to tasks. */
     static final int RESERVED_MEMORY_MIB = 256;
 
@@ -90,6 +94,11 @@ public final class Agent implements AutoCloseable {
     private final HttpClientAgent http;
     /** Made at the first connect, with the node's client certificate when it has one. */
     private WebSocketClient wsClient;
+    /** The client of the session still open when the certificate was renewed: closed when that session ends. */
+    private WebSocketClient staleClient;
+    /** The key of a renewal asked for over this session and not answered yet. */
+    private ClientKey renewing;
+    private long renewTimer = -1;
     private final WebSocketClientOptions wsOptions;
     /** The node's client certificate (then the authority's) and its key, over TLS. */
     private final Path certFile;
@@ -187,6 +196,12 @@ public final class Agent implements AutoCloseable {
         } catch (IOException e) {
             return Future.failedFuture(new IllegalStateException("cannot read " + stateFile + ": " + e.getMessage(), e));
         }
+        try {
+            ClientKey.recover(keyFile, certFile);
+        } catch (IOException e) {
+            return Future.failedFuture(new IllegalStateException("cannot finish renewing the client certificate in "
+                    + options.stateDir() + ": " + e.getMessage(), e));
+        }
         return docker.ping().compose(v -> docker.info()).compose(info -> {
             if (state.agentToken != null && tls() && !java.nio.file.Files.exists(certFile)) {
                 // Registered before the controller spoke TLS (or the certificate was lost): the session
@@ -214,6 +229,7 @@ public final class Agent implements AutoCloseable {
             timers.add(vertx.setPeriodic(STEP_MS, id -> stepAll()));
             timers.add(vertx.setPeriodic(HEARTBEAT_MS, id -> heartbeat()));
             timers.add(vertx.setPeriodic(RESEND_MS, id -> resendReports()));
+            scheduleRenewal();
             connect();
             LOG.atInfo().addKeyValue("node", state.nodeId).addKeyValue("cluster", state.cluster)
                     .addKeyValue("controller", options.controller()).log("agent started");
@@ -404,6 +420,12 @@ public final class Agent implements AutoCloseable {
         wsClient.connect(connect).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.atDebug().setCause(ar.cause()).log("cannot reach the controller");
+                X509Certificate cert = clientCertificate();
+                if (cert != null && cert.getNotAfter().getTime() <= System.currentTimeMillis()) {
+                    LOG.atError().addKeyValue("expired", cert.getNotAfter().toInstant()).log("this node's client "
+                            + "certificate has expired, so the controller refuses its session: join again with a "
+                            + "join token (berth cluster join-token)");
+                }
                 reconnectLater();
                 return;
             }
@@ -414,6 +436,11 @@ public final class Agent implements AutoCloseable {
             socket.textMessageHandler(this::received);
             socket.closeHandler(v -> {
                 ws = null;
+                renewing = null;
+                if (staleClient != null) {
+                    staleClient.close();
+                    staleClient = null;
+                }
                 // Log streams belong to the session: the reader on the controller's side is gone.
                 logStreams.values().forEach(s -> s.cancel().run());
                 logStreams.clear();
@@ -429,8 +456,117 @@ public final class Agent implements AutoCloseable {
             });
             send(new Messages.Hello(Messages.PROTOCOL_VERSION, version(), state.lastSeq));
             resendReports();
+            renewIfDue();
             LOG.atInfo().addKeyValue("node", state.nodeId).log("session with the controller open");
         });
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Client certificate renewal
+
+    /** The node's client certificate, or null (no TLS, or none yet, or unreadable). */
+    private X509Certificate clientCertificate() {
+        if (!tls() || !java.nio.file.Files.exists(certFile)) {
+            return null;
+        }
+        try {
+            return Pem.readCertificates(certFile).get(0);
+        } catch (IOException | RuntimeException e) {
+            LOG.atWarn().setCause(e).log("cannot read the client certificate to see when it expires");
+            return null;
+        }
+    }
+
+    /**
+     * Milliseconds until the certificate is due for renewal (0 or less: due): when less than a third
+     * of its life is left.
+     */
+    private static long untilDue(X509Certificate cert, long now) {
+        long notBefore = cert.getNotBefore().getTime();
+        long notAfter = cert.getNotAfter().getTime();
+        return notAfter - (notAfter - notBefore) / 3 - now;
+    }
+
+    /**
+     * Looks at the certificate again when it falls due; when it is due already (a lifetime short
+     * against the authority's back-dating), when half of what is left has gone, so that it is
+     * renewed well before it expires without asking at every turn. At most an hour apart.
+     */
+    private void scheduleRenewal() {
+        if (closed) {
+            return;
+        }
+        if (renewTimer >= 0) {
+            vertx.cancelTimer(renewTimer);
+            renewTimer = -1;
+        }
+        X509Certificate cert = clientCertificate();
+        if (cert == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        long left = cert.getNotAfter().getTime() - now;
+        long wait = left <= 0 ? 30_000 : Math.max(untilDue(cert, now), left / 2);
+        renewTimer = vertx.setTimer(Math.max(1_000, Math.min(RENEW_CHECK_MS, wait)), id -> {
+            renewTimer = -1;
+            renewIfDue();
+            scheduleRenewal();
+        });
+    }
+
+    /**
+     * Asks for a new client certificate, for a new key, once less than a third of the current one's
+     * life is left. Only over an open session (made with the current certificate, which is what
+     * entitles the node); a certificate that expired before that needs a join token again.
+     */
+    private void renewIfDue() {
+        if (closed || ws == null || renewing != null) {
+            return;
+        }
+        X509Certificate current = clientCertificate();
+        long now = System.currentTimeMillis();
+        if (current == null || untilDue(current, now) > 0) {
+            return;
+        }
+        try {
+            renewing = ClientKey.create(options.hostname());
+        } catch (IOException e) {
+            LOG.atWarn().setCause(e).log("cannot make a key to renew the client certificate");
+            return;
+        }
+        LOG.atInfo().addKeyValue("expires", current.getNotAfter().toInstant()).log("renewing the client certificate");
+        send(new Messages.RenewCertificate(renewing.csrPem()));
+    }
+
+    /** The controller's answer to a renewal: the new pair goes in place; the next session uses it. */
+    private void renewed(Messages.Certificate answer) {
+        ClientKey key = renewing;
+        renewing = null;
+        if (key == null) {
+            LOG.atWarn().log("a certificate nobody asked for ignored");
+            return;
+        }
+        if (answer.certificate() == null) {
+            LOG.atWarn().addKeyValue("why", answer.error()).log("the controller did not renew the client certificate; "
+                    + "asking again later");
+            return;
+        }
+        try {
+            key.replace(keyFile, certFile, answer.certificate());
+        } catch (IOException e) {
+            LOG.atError().setCause(e).log("cannot keep the renewed client certificate; asking again later");
+            return;
+        }
+        // The open session goes on; the next one is made by a client that reads the new pair.
+        if (wsClient != null) {
+            if (staleClient != null) {
+                staleClient.close();
+            }
+            staleClient = wsClient;
+            wsClient = null;
+        }
+        LOG.atInfo().log("client certificate renewed");
+        scheduleRenewal();
     }
 
     private void reconnectLater() {
@@ -481,6 +617,7 @@ public final class Agent implements AutoCloseable {
                 case "Heartbeat" -> {
                     // lastFrameAt is all a heartbeat is for
                 }
+                case "Certificate" -> renewed(Messages.read(frame, Messages.Certificate.class));
                 default -> LOG.atWarn().addKeyValue("type", frame.type()).log("unknown controller message ignored");
             }
         } catch (IOException | RuntimeException e) {
@@ -763,6 +900,9 @@ public final class Agent implements AutoCloseable {
         http.close();
         if (wsClient != null) {
             wsClient.close();
+        }
+        if (staleClient != null) {
+            staleClient.close();
         }
     }
 }

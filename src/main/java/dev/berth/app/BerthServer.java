@@ -259,7 +259,8 @@ public final class BerthServer implements AutoCloseable {
                 : AuditLog.open(auditFile, config.audit().maxFileSize().bytes(), config.audit().maxFiles());
         server.controlPlane = controlPlane;
         AgentGateway gateway = new AgentGateway(vertx, controlPlane, new ServerAgentSecurity(agentCa,
-                security.authenticator().tokens(), resolver, config.auth().pullCredentialTtl()));
+                security.authenticator().tokens(), resolver, config.auth().pullCredentialTtl(),
+                config.tls().agentCertificateTtl()));
         server.agentGateway = gateway;
         notifications.start();
         try {

@@ -33,13 +33,12 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 
 /**
  * The server's side of agent security: client certificates from Berth's authority (when the server
- * speaks TLS; the session then needs one naming the node), and pull credentials (when
+ * speaks TLS; the session then needs one naming the node; the node renews it over that session),
+ * and pull credentials (when
  * authentication is on): for each registry host Berth answers to, a {@code pull} token for exactly
  * the repositories of the node's images there.
  */
 final class ServerAgentSecurity implements AgentSecurity {
-    /** How long a node's client certificate lasts; a node re-joins with a join token after that. */
-    static final Duration CLIENT_VALIDITY = Duration.ofDays(365);
     /** The user name a pull credential goes with (any name works; this one says what it is). */
     static final String PULL_USER = "berth-agent";
 
@@ -47,16 +46,21 @@ final class ServerAgentSecurity implements AgentSecurity {
     private final TokenService tokens;
     private final ImageResolver images;
     private final Duration pullTtl;
+    private final Duration certificateTtl;
 
     /**
      * @param ca the authority that signs client certificates; null when the server has no TLS
      * @param tokens signs pull credentials; null when the registry needs none (auth.mode none)
+     * @param certificateTtl how long a node's client certificate lasts (the agent renews it over its
+     *     session once less than a third is left)
      */
-    ServerAgentSecurity(LocalCa ca, TokenService tokens, ImageResolver images, Duration pullTtl) {
+    ServerAgentSecurity(LocalCa ca, TokenService tokens, ImageResolver images, Duration pullTtl,
+                        Duration certificateTtl) {
         this.ca = ca;
         this.tokens = tokens;
         this.images = images;
         this.pullTtl = pullTtl;
+        this.certificateTtl = certificateTtl;
     }
 
     @Override
@@ -99,7 +103,7 @@ final class ServerAgentSecurity implements AgentSecurity {
     @Override
     public String certify(String nodeId, String csrPem) {
         try {
-            X509Certificate cert = ca.clientCertificate(request(csrPem).getPublicKey(), nodeId, CLIENT_VALIDITY);
+            X509Certificate cert = ca.clientCertificate(request(csrPem).getPublicKey(), nodeId, certificateTtl);
             return Pem.encode(cert, ca.certificate());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

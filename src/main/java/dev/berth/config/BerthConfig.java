@@ -155,13 +155,19 @@ public record BerthConfig(HttpConfig http, StorageConfig storage, StateConfig st
      * default to localhost, 127.0.0.1, ::1 and this host's name). {@code minVersion}: TLSv1.2 or
      * TLSv1.3. Neither files nor auto: plain HTTP.
      */
-    public record TlsConfig(String certFile, String keyFile, Boolean auto, List<String> names, String minVersion) {
+    public record TlsConfig(String certFile, String keyFile, Boolean auto, List<String> names, String minVersion,
+                            Duration agentCertificateTtl) {
         public TlsConfig {
             certFile = certFile == null ? "" : certFile;
             keyFile = keyFile == null ? "" : keyFile;
             auto = auto == null ? Boolean.FALSE : auto;
             names = names == null ? List.of() : List.copyOf(names);
             minVersion = minVersion == null ? "TLSv1.2" : minVersion;
+            agentCertificateTtl = agentCertificateTtl == null ? Duration.ofDays(365) : agentCertificateTtl;
+        }
+
+        public TlsConfig(String certFile, String keyFile, Boolean auto, List<String> names, String minVersion) {
+            this(certFile, keyFile, auto, names, minVersion, null);
         }
 
         /** Whether Berth serves HTTPS. */

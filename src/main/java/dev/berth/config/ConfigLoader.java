@@ -415,6 +415,11 @@ public final class ConfigLoader {
         if (!t.names().isEmpty() && !t.auto()) {
             throw new ConfigException("tls.names: only for tls.auto (a certificate from files has its own names)");
         }
+        if (t.agentCertificateTtl().compareTo(Duration.ofSeconds(10)) < 0
+                || t.agentCertificateTtl().compareTo(Duration.ofDays(3650)) > 0) {
+            throw new ConfigException("tls.agentCertificateTtl: between 10s and 3650d (got "
+                    + Durations.format(t.agentCertificateTtl()) + ")");
+        }
     }
 
     private static void validateMirror(BerthConfig.MirrorConfig m) {

@@ -181,6 +181,150 @@ class AgentAuthTest {
         }
     }
 
+    /** Sends one message on a fresh session (the node's certificate) and answers the first frame of {@code type}. */
+    private JsonObject ask(String url, String agentToken, Path ca, Path cert, Path key, Record message, String type)
+            throws Exception {
+        var client = vertx.createWebSocketClient(new WebSocketClientOptions()
+                .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())).setVerifyHost(false)
+                .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString())));
+        try {
+            var ws = await(client.connect(new WebSocketConnectOptions().setAbsoluteURI(url)
+                    .addHeader("Authorization", "Bearer " + agentToken)));
+            var answer = new java.util.concurrent.CompletableFuture<JsonObject>();
+            ws.textMessageHandler(text -> {
+                JsonObject frame = new JsonObject(text);
+                if (type.equals(frame.getString("type"))) {
+                    answer.complete(frame.getJsonObject("message"));
+                }
+            });
+            ws.writeTextMessage(dev.berth.agent.protocol.Messages.encode(message));
+            JsonObject result = answer.get(30, TimeUnit.SECONDS);
+            await(ws.close());
+            return result;
+        } finally {
+            client.close();
+        }
+    }
+
+    /** Copies the agent's key and certificate, again until the two belong together (a renewal may come between). */
+    private static void copyPair(Path key, Path cert, Path keyCopy, Path certCopy) throws Exception {
+        for (int i = 0; i < 50; i++) {
+            Files.copy(key, keyCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(cert, certCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            java.security.Signature sign = java.security.Signature.getInstance("SHA256withECDSA");
+            sign.initSign(Pem.readPrivateKey(keyCopy));
+            sign.update(new byte[] {1});
+            byte[] signature = sign.sign();
+            java.security.Signature verify = java.security.Signature.getInstance("SHA256withECDSA");
+            verify.initVerify(Pem.readCertificates(certCopy).get(0).getPublicKey());
+            verify.update(new byte[] {1});
+            if (verify.verify(signature)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the agent's key and certificate never belonged together");
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void aNodeRenewsItsCertificateOverItsSessionBeforeItExpiresAndReconnectsWithTheNewOne() throws Exception {
+        // Certificates last 20 s, far less than the authority's 5 minutes of back-dating, so the agent's
+        // is due for renewal (less than a third of its life left) from the start: the agent renews it
+        // at once, then whenever half of what is left has gone.
+        Path storage = tmp.resolve("storage");
+        int port = freePort();
+        Map<String, String> config = Map.of("tls.auto", "true", "auth.mode", "token",
+                "tls.agentCertificateTtl", "20s", "http.listen", "127.0.0.1:" + port);
+        Users users = Users.load(storage.resolve("auth/htpasswd"), storage.resolve("auth/groups"));
+        users.setPassword("root", ROOT_PASSWORD);
+        users.setGroups("root", Set.of("admin"));
+        TestRegistry berth = TestRegistry.start(storage, config);
+        Agent agent = null;
+        try {
+            String base = "https://127.0.0.1:" + port;
+            Path ca = storage.resolve("pki/ca.crt");
+            X509Certificate authority = Pem.readCertificates(ca).get(0);
+            HttpClient client = HttpClient.newBuilder().sslContext(Pem.trusting(ca)).build();
+            String join = admin(client, base, "CreateJoinToken", new JsonObject()).getString("joinToken");
+            agent = await(Agent.start(vertx, new Agent.Options(base, join, tmp.resolve("agent"), socket, "renewing",
+                    List.of(), 1024, 1024, new Agent.ClientTls(Pem.encode(authority), true))));
+            await(agent.firstSnapshot());
+            String node = agent.nodeId();
+            Path certFile = tmp.resolve("agent/agent.crt");
+            Path keyFile = tmp.resolve("agent/agent.key");
+
+            // Keep a pair the agent had; wait until it has expired.
+            Path oldCert = tmp.resolve("old.crt");
+            Path oldKey = tmp.resolve("old.key");
+            copyPair(keyFile, certFile, oldKey, oldCert);
+            X509Certificate old = Pem.readCertificates(oldCert).get(0);
+            long oldExpiry = old.getNotAfter().getTime();
+            awaitTrue(() -> System.currentTimeMillis() > oldExpiry + 1_000, "the kept certificate expired");
+
+            // The agent's pair now is a newer one: another key, for the same node, from the authority,
+            // still valid; no renewal left a half-written pair behind.
+            X509Certificate now = Pem.readCertificates(certFile).get(0);
+            assertFalse(now.getPublicKey().equals(old.getPublicKey()), "renewed for a new key");
+            now.verify(authority.getPublicKey());
+            now.checkValidity();
+            assertEquals("CN=" + node + ",O=Berth", now.getSubjectX500Principal().getName());
+            assertFalse(Files.exists(tmp.resolve("agent/agent.crt.next")) && Files.exists(tmp.resolve("agent/agent.key.next")));
+            assertTrue(berth.server().agentGateway().connectedNodes().contains(node), "still connected");
+
+            // The renewed pair opens a session; the expired one no longer does.
+            String agentToken = new JsonObject(Files.readString(tmp.resolve("agent/agent.json"))).getString("agentToken");
+            String url = "wss://127.0.0.1:" + port + "/api/agents/connect";
+            Path keyNow = tmp.resolve("now.key");
+            Path certNow = tmp.resolve("now.crt");
+            copyPair(keyFile, certFile, keyNow, certNow);
+            session(url, agentToken, ca, certNow, keyNow);
+            assertThrows(ExecutionException.class, () -> session(url, agentToken, ca, oldCert, oldKey));
+
+            // The controller restarts: the agent's next session is made with the renewed pair (the only
+            // valid one), and it reconnects.
+            berth.close();
+            berth = TestRegistry.start(storage, config);
+            TestRegistry restarted = berth;
+            awaitTrue(() -> restarted.server().agentGateway().connectedNodes().contains(node), "the agent reconnected");
+
+            // Over a session, the controller certifies only the node, and only a real request.
+            copyPair(keyFile, certFile, keyNow, certNow);
+            JsonObject refused = ask(url, agentToken, ca, certNow, keyNow,
+                    new dev.berth.agent.protocol.Messages.RenewCertificate("-----BEGIN NONSENSE-----"), "Certificate");
+            assertEquals(null, refused.getString("certificate"));
+            assertTrue(refused.getString("error").startsWith("csr"), refused.encode());
+            ClientKey someoneElse = ClientKey.create("someone-else");
+            JsonObject issued = ask(url, agentToken, ca, certNow, keyNow,
+                    new dev.berth.agent.protocol.Messages.RenewCertificate(someoneElse.csrPem()), "Certificate");
+            X509Certificate forNode = Pem.certificates(issued.getString("certificate"), "answer").get(0);
+            assertEquals("CN=" + node + ",O=Berth", forNode.getSubjectX500Principal().getName());
+            assertEquals(someoneElse.pair().getPublic(), forNode.getPublicKey());
+            forNode.verify(authority.getPublicKey());
+        } finally {
+            if (agent != null) {
+                await(agent.stop());
+            }
+            berth.close();
+        }
+    }
+
     @Test
     void aNodePullsItsImagesWithACredentialForThoseRepositoriesOnly() throws Exception {
         Path storage = tmp.resolve("storage");

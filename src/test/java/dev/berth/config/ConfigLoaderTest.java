@@ -433,6 +433,11 @@ class ConfigLoaderTest {
         assertMessageStartsWith("tls.minVersion: ", yamlError("tls: {auto: true, minVersion: TLSv1.1}\n"));
         assertMessageStartsWith("tls.names[1]: ", yamlError("tls: {auto: true, names: [ok.example, 'bad name']}\n"));
         assertMessageStartsWith("tls.names: ", yamlError("tls: {certFile: a.crt, keyFile: a.key, names: [x]}\n"));
+        assertEquals(Duration.ofDays(365), defaults.agentCertificateTtl());
+        assertEquals(Duration.ofDays(90), loader.load(write("tls: {auto: true, agentCertificateTtl: 90d}\n"), true,
+                Map.of(), Map.of()).tls().agentCertificateTtl());
+        assertMessageStartsWith("tls.agentCertificateTtl: ", yamlError("tls: {auto: true, agentCertificateTtl: 5s}\n"));
+        assertMessageStartsWith("tls.agentCertificateTtl: ", yamlError("tls: {auto: true, agentCertificateTtl: 3651d}\n"));
     }
 
     @Test

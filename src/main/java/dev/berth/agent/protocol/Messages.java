@@ -93,6 +93,20 @@ public final class Messages {
     public record LogsCancel(String requestId) {
     }
 
+    /**
+     * Agent → controller: a certificate request (PEM PKCS#10) for a new key, to renew the node's
+     * client certificate before it expires. Only over a session opened with the current one.
+     */
+    public record RenewCertificate(String csr) {
+    }
+
+    /**
+     * Controller → agent: the renewed client certificate (PEM, then the authority's), or why not
+     * ({@code error}; the agent keeps its certificate and asks again later).
+     */
+    public record Certificate(String certificate, String error) {
+    }
+
     /** Encodes {@code message} in a frame named after its record type. */
     public static String encode(Record message) {
         try {

@@ -362,6 +362,7 @@ public final class AgentGateway {
                     }
                     case "StopCandidates" -> stopCandidates(Messages.read(frame, Messages.StopCandidates.class));
                     case "LogsData" -> logsData(Messages.read(frame, Messages.LogsData.class));
+                    case "RenewCertificate" -> renewCertificate(Messages.read(frame, Messages.RenewCertificate.class));
                     default -> LOG.atWarn().addKeyValue("node", nodeId).addKeyValue("type", frame.type())
                             .log("unknown agent message ignored");
                 }
@@ -389,6 +390,35 @@ public final class AgentGateway {
                 LOG.atInfo().addKeyValue("node", nodeId).log("agent connected");
             }
             sendSnapshot(false);
+        }
+
+        /**
+         * A new client certificate for the node, for the key in the request. The session was opened
+         * with the node's current certificate (checked at connect), which is what entitles it.
+         */
+        private void renewCertificate(Messages.RenewCertificate renew) {
+            if (security == null || !security.clientCertificates()) {
+                send(new Messages.Certificate(null, "this controller issues no client certificates"));
+                return;
+            }
+            if (renew.csr() == null) {
+                send(new Messages.Certificate(null, "csr: a certificate request (PEM PKCS#10) is required"));
+                return;
+            }
+            vertx.<String>executeBlocking(() -> {
+                security.checkRequest(renew.csr());
+                return security.certify(nodeId, renew.csr());
+            }, false).onComplete(ar -> context.runOnContext(v -> {
+                if (ar.succeeded()) {
+                    LOG.atInfo().addKeyValue("node", nodeId).log("client certificate renewed");
+                    send(new Messages.Certificate(ar.result(), null));
+                } else if (ar.cause() instanceof FieldException e) {
+                    send(new Messages.Certificate(null, e.getMessage()));
+                } else {
+                    LOG.atError().setCause(ar.cause()).addKeyValue("node", nodeId).log("cannot renew a client certificate");
+                    send(new Messages.Certificate(null, "the controller could not issue a certificate"));
+                }
+            }));
         }
 
         private void stateChange(Messages.TaskStateChange change) {
