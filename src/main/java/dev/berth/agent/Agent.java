@@ -64,6 +64,8 @@ public final class Agent implements AutoCloseable {
     static final long MAX_BACKOFF_MS = 30_000;
     /** The longest wait between looks at the client certificate's remaining life. */
     static final long RENEW_CHECK_MS = 3_600_000;
+    /** How long a renewal may go unanswered (an older controller ignores the request) before it is asked again. */
+    static final long RENEW_ANSWER_NS = 60_000_000_000L;
     /** Memory left to the host and the Engine, not offered to tasks. */
     static final int RESERVED_MEMORY_MIB = 256;
 
@@ -98,7 +100,11 @@ public final class Agent implements AutoCloseable {
     private WebSocketClient staleClient;
     /** The key of a renewal asked for over this session and not answered yet. */
     private ClientKey renewing;
+    /** When that renewal was asked for (System.nanoTime): one unanswered for a minute is asked again. */
+    private long renewingSince;
     private long renewTimer = -1;
+    /** Whether the refused sessions of an expired certificate were explained in the log already. */
+    private boolean expiredLogged;
     private final WebSocketClientOptions wsOptions;
     /** The node's client certificate (then the authority's) and its key, over TLS. */
     private final Path certFile;
@@ -203,14 +209,19 @@ public final class Agent implements AutoCloseable {
                     + options.stateDir() + ": " + e.getMessage(), e));
         }
         return docker.ping().compose(v -> docker.info()).compose(info -> {
-            if (state.agentToken != null && tls() && !java.nio.file.Files.exists(certFile)) {
-                // Registered before the controller spoke TLS (or the certificate was lost): the session
-                // needs a client certificate, which only a registration hands out.
+            X509Certificate cert = clientCertificate();
+            boolean expired = cert != null && cert.getNotAfter().getTime() <= System.currentTimeMillis();
+            if (state.agentToken != null && tls() && (!java.nio.file.Files.exists(certFile) || expired)) {
+                // Registered before the controller spoke TLS (or the certificate was lost, or expired
+                // while the node was cut off): the session needs a valid client certificate, which
+                // only a registration hands out then.
+                String why = expired ? "client certificate expired on " + cert.getNotAfter().toInstant()
+                        : "no client certificate";
                 if (options.joinToken() == null || options.joinToken().isBlank()) {
-                    return Future.failedFuture(new IllegalStateException("this node has no client certificate for "
+                    return Future.failedFuture(new IllegalStateException("this node has " + why + " for "
                             + options.controller() + ": join again with a join token (berth cluster join-token)"));
                 }
-                LOG.atInfo().addKeyValue("was", state.nodeId).log("no client certificate for this node: joining again");
+                LOG.atInfo().addKeyValue("was", state.nodeId).log(why + " for this node: joining again");
                 state.agentToken = null;
                 return register(info);
             }
@@ -420,11 +431,12 @@ public final class Agent implements AutoCloseable {
         wsClient.connect(connect).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.atDebug().setCause(ar.cause()).log("cannot reach the controller");
-                X509Certificate cert = clientCertificate();
+                X509Certificate cert = expiredLogged ? null : clientCertificate();
                 if (cert != null && cert.getNotAfter().getTime() <= System.currentTimeMillis()) {
+                    expiredLogged = true;
                     LOG.atError().addKeyValue("expired", cert.getNotAfter().toInstant()).log("this node's client "
-                            + "certificate has expired, so the controller refuses its session: join again with a "
-                            + "join token (berth cluster join-token)");
+                            + "certificate has expired, so the controller refuses its session: restart the agent with a "
+                            + "join token (berth agent --join-token, from berth cluster join-token)");
                 }
                 reconnectLater();
                 return;
@@ -500,8 +512,15 @@ public final class Agent implements AutoCloseable {
             vertx.cancelTimer(renewTimer);
             renewTimer = -1;
         }
+        if (!tls()) {
+            return;
+        }
         X509Certificate cert = clientCertificate();
         if (cert == null) {
+            renewTimer = vertx.setTimer(RENEW_CHECK_MS, id -> {
+                renewTimer = -1;
+                scheduleRenewal();
+            });
             return;
         }
         long now = System.currentTimeMillis();
@@ -520,7 +539,10 @@ public final class Agent implements AutoCloseable {
      * entitles the node); a certificate that expired before that needs a join token again.
      */
     private void renewIfDue() {
-        if (closed || ws == null || renewing != null) {
+        if (closed || ws == null) {
+            return;
+        }
+        if (renewing != null && System.nanoTime() - renewingSince < RENEW_ANSWER_NS) {
             return;
         }
         X509Certificate current = clientCertificate();
@@ -535,17 +557,23 @@ public final class Agent implements AutoCloseable {
             return;
         }
         LOG.atInfo().addKeyValue("expires", current.getNotAfter().toInstant()).log("renewing the client certificate");
+        renewingSince = System.nanoTime();
         send(new Messages.RenewCertificate(renewing.csrPem()));
     }
 
     /** The controller's answer to a renewal: the new pair goes in place; the next session uses it. */
     private void renewed(Messages.Certificate answer) {
         ClientKey key = renewing;
-        renewing = null;
         if (key == null) {
             LOG.atWarn().log("a certificate nobody asked for ignored");
             return;
         }
+        if (answer.certificate() != null && !forKey(answer.certificate(), key)) {
+            // The late answer to a request asked again since (its key is gone); this one's comes next.
+            LOG.atInfo().log("an answer to an earlier renewal request ignored");
+            return;
+        }
+        renewing = null;
         if (answer.certificate() == null) {
             LOG.atWarn().addKeyValue("why", answer.error()).log("the controller did not renew the client certificate; "
                     + "asking again later");
@@ -555,6 +583,11 @@ public final class Agent implements AutoCloseable {
             key.replace(keyFile, certFile, answer.certificate());
         } catch (IOException e) {
             LOG.atError().setCause(e).log("cannot keep the renewed client certificate; asking again later");
+            try {
+                ClientKey.recover(keyFile, certFile); // a pair that belongs together for the next session
+            } catch (IOException again) {
+                LOG.atError().setCause(again).log("cannot restore the client key and certificate to a matching pair");
+            }
             return;
         }
         // The open session goes on; the next one is made by a client that reads the new pair.
@@ -567,6 +600,16 @@ public final class Agent implements AutoCloseable {
         }
         LOG.atInfo().log("client certificate renewed");
         scheduleRenewal();
+    }
+
+    /** Whether the first certificate of {@code pem} is for {@code key}'s public key. */
+    private static boolean forKey(String pem, ClientKey key) {
+        try {
+            return Pem.certificates(pem, "the controller's renewed certificate").get(0).getPublicKey()
+                    .equals(key.pair().getPublic());
+        } catch (IOException | RuntimeException e) {
+            return true; // unreadable: replace() says so
+        }
     }
 
     private void reconnectLater() {
@@ -892,6 +935,9 @@ public final class Agent implements AutoCloseable {
     private void shutdown() {
         closed = true;
         timers.forEach(vertx::cancelTimer);
+        if (renewTimer >= 0) {
+            vertx.cancelTimer(renewTimer);
+        }
         logStreams.values().forEach(s -> s.cancel().run());
         if (ws != null) {
             ws.close();

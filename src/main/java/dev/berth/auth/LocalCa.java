@@ -171,6 +171,12 @@ public final class LocalCa {
         return issue(publicKey, commonName, List.of(), KeyPurposeId.id_kp_clientAuth, validity);
     }
 
+    /** {@code wanted}, or the authority's own end when that comes first (nothing it signs outlives it). */
+    private Date notAfter(Instant wanted) {
+        Date own = certificate.getNotAfter();
+        return wanted.isAfter(own.toInstant()) ? own : Date.from(wanted);
+    }
+
     /**
      * A certificate for {@code publicKey}, signed by this authority, with {@code names} as subject
      * alternative names and {@code purpose} as its extended key usage.
@@ -183,7 +189,7 @@ public final class LocalCa {
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial(random),
-                    Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(validity)), subject, publicKey)
+                    Date.from(now.minus(Duration.ofMinutes(5))), notAfter(now.plus(validity)), subject, publicKey)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))

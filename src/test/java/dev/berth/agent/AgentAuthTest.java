@@ -245,51 +245,66 @@ class AgentAuthTest {
 
     @Test
     void aNodeRenewsItsCertificateOverItsSessionBeforeItExpiresAndReconnectsWithTheNewOne() throws Exception {
-        // Certificates last 20 s, far less than the authority's 5 minutes of back-dating, so the agent's
+        // Certificates last 24 s, far less than the authority's 5 minutes of back-dating, so the agent's
         // is due for renewal (less than a third of its life left) from the start: the agent renews it
         // at once, then whenever half of what is left has gone.
         Path storage = tmp.resolve("storage");
         int port = freePort();
         Map<String, String> config = Map.of("tls.auto", "true", "auth.mode", "token",
-                "tls.agentCertificateTtl", "20s", "http.listen", "127.0.0.1:" + port);
+                "tls.agentCertificateTtl", "24s", "http.listen", "127.0.0.1:" + port);
         Users users = Users.load(storage.resolve("auth/htpasswd"), storage.resolve("auth/groups"));
         users.setPassword("root", ROOT_PASSWORD);
         users.setGroups("root", Set.of("admin"));
-        TestRegistry berth = TestRegistry.start(storage, config);
+        TestRegistry[] berth = {TestRegistry.start(storage, config)};
         Agent agent = null;
         try {
             String base = "https://127.0.0.1:" + port;
             Path ca = storage.resolve("pki/ca.crt");
             X509Certificate authority = Pem.readCertificates(ca).get(0);
+            Agent.ClientTls trust = new Agent.ClientTls(Pem.encode(authority), true);
             HttpClient client = HttpClient.newBuilder().sslContext(Pem.trusting(ca)).build();
             String join = admin(client, base, "CreateJoinToken", new JsonObject()).getString("joinToken");
-            agent = await(Agent.start(vertx, new Agent.Options(base, join, tmp.resolve("agent"), socket, "renewing",
-                    List.of(), 1024, 1024, new Agent.ClientTls(Pem.encode(authority), true))));
+            Path state = tmp.resolve("agent");
+            agent = await(Agent.start(vertx, new Agent.Options(base, join, state, socket, "renewing", List.of(), 1024,
+                    1024, trust)));
             await(agent.firstSnapshot());
             String node = agent.nodeId();
-            Path certFile = tmp.resolve("agent/agent.crt");
-            Path keyFile = tmp.resolve("agent/agent.key");
+            Path certFile = state.resolve("agent.crt");
+            Path keyFile = state.resolve("agent.key");
 
             // Keep a pair the agent had; wait until it has expired.
             Path oldCert = tmp.resolve("old.crt");
             Path oldKey = tmp.resolve("old.key");
             copyPair(keyFile, certFile, oldKey, oldCert);
             X509Certificate old = Pem.readCertificates(oldCert).get(0);
-            long oldExpiry = old.getNotAfter().getTime();
-            awaitTrue(() -> System.currentTimeMillis() > oldExpiry + 1_000, "the kept certificate expired");
+            awaitTrue(() -> System.currentTimeMillis() > old.getNotAfter().getTime() + 1_000, "the kept certificate expired");
 
             // The agent's pair now is a newer one: another key, for the same node, from the authority,
-            // still valid; no renewal left a half-written pair behind.
+            // still valid, and the session went on.
             X509Certificate now = Pem.readCertificates(certFile).get(0);
             assertFalse(now.getPublicKey().equals(old.getPublicKey()), "renewed for a new key");
             now.verify(authority.getPublicKey());
             now.checkValidity();
             assertEquals("CN=" + node + ",O=Berth", now.getSubjectX500Principal().getName());
-            assertFalse(Files.exists(tmp.resolve("agent/agent.crt.next")) && Files.exists(tmp.resolve("agent/agent.key.next")));
-            assertTrue(berth.server().agentGateway().connectedNodes().contains(node), "still connected");
+            assertTrue(berth[0].server().agentGateway().connectedNodes().contains(node), "still connected");
 
-            // The renewed pair opens a session; the expired one no longer does.
-            String agentToken = new JsonObject(Files.readString(tmp.resolve("agent/agent.json"))).getString("agentToken");
+            // Right after the next renewal the controller restarts: the agent's next session is made with
+            // the renewed pair (the one it began with has expired), and it reconnects.
+            awaitTrue(() -> {
+                try {
+                    return !Pem.readCertificates(certFile).get(0).getPublicKey().equals(now.getPublicKey());
+                } catch (Exception e) {
+                    return false;
+                }
+            }, "the certificate was renewed again");
+            berth[0].close();
+            berth[0] = TestRegistry.start(storage, config);
+            awaitTrue(() -> berth[0].server().agentGateway().connectedNodes().contains(node), "the agent reconnected");
+
+            // The agent stops. Its renewed pair opens a session; the expired one no longer does.
+            await(agent.stop());
+            agent = null;
+            String agentToken = new JsonObject(Files.readString(state.resolve("agent.json"))).getString("agentToken");
             String url = "wss://127.0.0.1:" + port + "/api/agents/connect";
             Path keyNow = tmp.resolve("now.key");
             Path certNow = tmp.resolve("now.crt");
@@ -297,15 +312,7 @@ class AgentAuthTest {
             session(url, agentToken, ca, certNow, keyNow);
             assertThrows(ExecutionException.class, () -> session(url, agentToken, ca, oldCert, oldKey));
 
-            // The controller restarts: the agent's next session is made with the renewed pair (the only
-            // valid one), and it reconnects.
-            berth.close();
-            berth = TestRegistry.start(storage, config);
-            TestRegistry restarted = berth;
-            awaitTrue(() -> restarted.server().agentGateway().connectedNodes().contains(node), "the agent reconnected");
-
             // Over a session, the controller certifies only the node, and only a real request.
-            copyPair(keyFile, certFile, keyNow, certNow);
             JsonObject refused = ask(url, agentToken, ca, certNow, keyNow,
                     new dev.berth.agent.protocol.Messages.RenewCertificate("-----BEGIN NONSENSE-----"), "Certificate");
             assertEquals(null, refused.getString("certificate"));
@@ -317,11 +324,28 @@ class AgentAuthTest {
             assertEquals("CN=" + node + ",O=Berth", forNode.getSubjectX500Principal().getName());
             assertEquals(someoneElse.pair().getPublic(), forNode.getPublicKey());
             forNode.verify(authority.getPublicKey());
+
+            // Stopped, the agent renews nothing: its certificate expires. It then cannot start without a
+            // join token (saying why), and with one it joins again and gets a valid certificate.
+            X509Certificate last = Pem.readCertificates(certFile).get(0);
+            awaitTrue(() -> System.currentTimeMillis() > last.getNotAfter().getTime() + 1_000, "the agent's certificate expired");
+            ExecutionException stranded = assertThrows(ExecutionException.class, () -> await(Agent.start(vertx,
+                    new Agent.Options(base, null, state, socket, "renewing", List.of(), 1024, 1024, trust))));
+            assertTrue(String.valueOf(stranded.getCause()).contains("client certificate expired"),
+                    String.valueOf(stranded.getCause()));
+            String again = admin(client, base, "CreateJoinToken", new JsonObject()).getString("joinToken");
+            agent = await(Agent.start(vertx, new Agent.Options(base, again, state, socket, "renewing", List.of(), 1024,
+                    1024, trust)));
+            await(agent.firstSnapshot());
+            Pem.readCertificates(certFile).get(0).checkValidity();
+            String rejoined = agent.nodeId();
+            assertFalse(rejoined.equals(node), "joined again as a new node");
+            awaitTrue(() -> berth[0].server().agentGateway().connectedNodes().contains(rejoined), "the node joined again");
         } finally {
             if (agent != null) {
                 await(agent.stop());
             }
-            berth.close();
+            berth[0].close();
         }
     }
 

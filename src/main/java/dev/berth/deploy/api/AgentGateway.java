@@ -232,6 +232,8 @@ public final class AgentGateway {
         private final String nodeId;
         private final ServerWebSocket ws;
         private final Context context;
+        /** Whether a certificate renewal is being signed (one at a time per session). */
+        private boolean renewalInFlight;
         private long seq;
         private long acked = -1;
         private String lastSent;
@@ -405,10 +407,16 @@ public final class AgentGateway {
                 send(new Messages.Certificate(null, "csr: a certificate request (PEM PKCS#10) is required"));
                 return;
             }
+            if (renewalInFlight) {
+                send(new Messages.Certificate(null, "a renewal for this node is in progress already"));
+                return;
+            }
+            renewalInFlight = true;
             vertx.<String>executeBlocking(() -> {
                 security.checkRequest(renew.csr());
                 return security.certify(nodeId, renew.csr());
-            }, false).onComplete(ar -> context.runOnContext(v -> {
+            }, false).onComplete(ar -> {
+                renewalInFlight = false;
                 if (ar.succeeded()) {
                     LOG.atInfo().addKeyValue("node", nodeId).log("client certificate renewed");
                     send(new Messages.Certificate(ar.result(), null));
@@ -418,7 +426,7 @@ public final class AgentGateway {
                     LOG.atError().setCause(ar.cause()).addKeyValue("node", nodeId).log("cannot renew a client certificate");
                     send(new Messages.Certificate(null, "the controller could not issue a certificate"));
                 }
-            }));
+            });
         }
 
         private void stateChange(Messages.TaskStateChange change) {
