@@ -105,6 +105,8 @@ public final class Agent implements AutoCloseable {
     private long renewTimer = -1;
     /** Whether the refused sessions of an expired certificate were explained in the log already. */
     private boolean expiredLogged;
+    /** The node's client certificate as on disk (null: none, or no TLS); only this agent writes it. */
+    private X509Certificate clientCert;
     private final WebSocketClientOptions wsOptions;
     /** The node's client certificate (then the authority's) and its key, over TLS. */
     private final Path certFile;
@@ -208,9 +210,10 @@ public final class Agent implements AutoCloseable {
             return Future.failedFuture(new IllegalStateException("cannot finish renewing the client certificate in "
                     + options.stateDir() + ": " + e.getMessage(), e));
         }
+        loadClientCertificate();
         return docker.ping().compose(v -> docker.info()).compose(info -> {
-            X509Certificate cert = clientCertificate();
-            boolean expired = cert != null && cert.getNotAfter().getTime() <= System.currentTimeMillis();
+            X509Certificate cert = clientCert;
+            boolean expired = expired(cert);
             if (state.agentToken != null && tls() && (!java.nio.file.Files.exists(certFile) || expired)) {
                 // Registered before the controller spoke TLS (or the certificate was lost, or expired
                 // while the node was cut off): the session needs a valid client certificate, which
@@ -306,6 +309,7 @@ public final class Agent implements AutoCloseable {
                 }
                 try {
                     clientKey.save(keyFile, certFile, certificate);
+                    loadClientCertificate();
                 } catch (IOException e) {
                     return Future.failedFuture(new IllegalStateException("cannot keep the client certificate in "
                             + options.stateDir() + ": " + e.getMessage(), e));
@@ -431,10 +435,9 @@ public final class Agent implements AutoCloseable {
         wsClient.connect(connect).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.atDebug().setCause(ar.cause()).log("cannot reach the controller");
-                X509Certificate cert = expiredLogged ? null : clientCertificate();
-                if (cert != null && cert.getNotAfter().getTime() <= System.currentTimeMillis()) {
+                if (!expiredLogged && expired(clientCert)) {
                     expiredLogged = true;
-                    LOG.atError().addKeyValue("expired", cert.getNotAfter().toInstant()).log("this node's client "
+                    LOG.atError().addKeyValue("expired", clientCert.getNotAfter().toInstant()).log("this node's client "
                             + "certificate has expired, so the controller refuses its session: restart the agent with a "
                             + "join token (berth agent --join-token, from berth cluster join-token)");
                 }
@@ -476,17 +479,21 @@ public final class Agent implements AutoCloseable {
     // ------------------------------------------------------------------------------------------
     // Client certificate renewal
 
-    /** The node's client certificate, or null (no TLS, or none yet, or unreadable). */
-    private X509Certificate clientCertificate() {
+    /** Reads the node's client certificate (after start, registration and renewal, which write it). */
+    private void loadClientCertificate() {
+        clientCert = null;
         if (!tls() || !java.nio.file.Files.exists(certFile)) {
-            return null;
+            return;
         }
         try {
-            return Pem.readCertificates(certFile).get(0);
+            clientCert = Pem.readCertificates(certFile).get(0);
         } catch (IOException | RuntimeException e) {
             LOG.atWarn().setCause(e).log("cannot read the client certificate to see when it expires");
-            return null;
         }
+    }
+
+    private static boolean expired(X509Certificate cert) {
+        return cert != null && cert.getNotAfter().getTime() <= System.currentTimeMillis();
     }
 
     /**
@@ -512,15 +519,8 @@ public final class Agent implements AutoCloseable {
             vertx.cancelTimer(renewTimer);
             renewTimer = -1;
         }
-        if (!tls()) {
-            return;
-        }
-        X509Certificate cert = clientCertificate();
+        X509Certificate cert = clientCert;
         if (cert == null) {
-            renewTimer = vertx.setTimer(RENEW_CHECK_MS, id -> {
-                renewTimer = -1;
-                scheduleRenewal();
-            });
             return;
         }
         long now = System.currentTimeMillis();
@@ -545,7 +545,7 @@ public final class Agent implements AutoCloseable {
         if (renewing != null && System.nanoTime() - renewingSince < RENEW_ANSWER_NS) {
             return;
         }
-        X509Certificate current = clientCertificate();
+        X509Certificate current = clientCert;
         long now = System.currentTimeMillis();
         if (current == null || untilDue(current, now) > 0) {
             return;
@@ -588,8 +588,10 @@ public final class Agent implements AutoCloseable {
             } catch (IOException again) {
                 LOG.atError().setCause(again).log("cannot restore the client key and certificate to a matching pair");
             }
+            loadClientCertificate();
             return;
         }
+        loadClientCertificate();
         // The open session goes on; the next one is made by a client that reads the new pair.
         if (wsClient != null) {
             if (staleClient != null) {

@@ -412,10 +412,8 @@ public final class AgentGateway {
                 return;
             }
             renewalInFlight = true;
-            vertx.<String>executeBlocking(() -> {
-                security.checkRequest(renew.csr());
-                return security.certify(nodeId, renew.csr());
-            }, false).onComplete(ar -> {
+            // certify checks the request (FieldException naming csr) as it reads it.
+            vertx.<String>executeBlocking(() -> security.certify(nodeId, renew.csr()), false).onComplete(ar -> {
                 renewalInFlight = false;
                 if (ar.succeeded()) {
                     LOG.atInfo().addKeyValue("node", nodeId).log("client certificate renewed");

@@ -21,7 +21,10 @@ public interface AgentSecurity {
      */
     void checkRequest(String csrPem);
 
-    /** A client certificate for node {@code nodeId} for the key in {@code csrPem}: PEM, the certificate then the authority's. */
+    /**
+     * A client certificate for node {@code nodeId} for the key in {@code csrPem}: PEM, the certificate
+     * then the authority's. The request is checked as in {@link #checkRequest}.
+     */
     String certify(String nodeId, String csrPem);
 
     /** Whether {@code chain} (from the TLS handshake, already verified against Berth's authority) names {@code nodeId}. */
