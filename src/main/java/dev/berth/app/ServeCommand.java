@@ -32,6 +32,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--storage", paramLabel = "DIR", description = "Data directory (storage.root).")
     String storage;
 
+    /**
+     * The configuration from {@code configFile}, the environment and {@code overrides}; a missing file
+     * is an error only when it was named (not the default {@code config/berth.yaml}).
+     */
+    static BerthConfig loadConfig(Path configFile, Map<String, String> overrides) {
+        boolean explicit = !configFile.equals(DEFAULT_CONFIG) || System.getenv("BERTH_CONFIG") != null;
+        return new ConfigLoader().load(configFile, explicit, System.getenv(), overrides);
+    }
+
     static boolean isServing() {
         return serving;
     }
@@ -45,10 +54,9 @@ final class ServeCommand implements Callable<Integer> {
         if (storage != null) {
             overrides.put("storage.root", storage);
         }
-        boolean explicit = !configFile.equals(DEFAULT_CONFIG) || System.getenv("BERTH_CONFIG") != null;
         BerthConfig config;
         try {
-            config = new ConfigLoader().load(configFile, explicit, System.getenv(), overrides);
+            config = loadConfig(configFile, overrides);
         } catch (ConfigException e) {
             System.err.println("berth: configuration error: " + e.getMessage());
             return 2;

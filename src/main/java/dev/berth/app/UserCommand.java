@@ -3,7 +3,6 @@ package dev.berth.app;
 import dev.berth.auth.Users;
 import dev.berth.config.BerthConfig;
 import dev.berth.config.ConfigException;
-import dev.berth.config.ConfigLoader;
 import java.io.BufferedReader;
 import java.io.Console;
 import java.io.IOException;
@@ -50,8 +49,7 @@ final class UserCommand implements Runnable {
             if (storage != null) {
                 overrides.put("storage.root", storage);
             }
-            boolean explicit = !configFile.equals(ServeCommand.DEFAULT_CONFIG) || System.getenv("BERTH_CONFIG") != null;
-            BerthConfig config = new ConfigLoader().load(configFile, explicit, System.getenv(), overrides);
+            BerthConfig config = ServeCommand.loadConfig(configFile, overrides);
             Path root = Path.of(config.storage().root());
             return Users.load(root.resolve(config.auth().users()), root.resolve(config.auth().groups()));
         }
