@@ -226,21 +226,9 @@ class AgentAuthTest {
         throw new AssertionError("the agent's key and certificate never belonged together");
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
-            s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
-        }
-    }
-
+    /** Waits (up to 40 s: certificates in these tests last 24 s) until {@code condition} holds. */
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(100);
-        }
+        dev.berth.testing.Fixtures.awaitTrue(condition, () -> what, Duration.ofSeconds(40));
     }
 
     @Test
@@ -249,7 +237,7 @@ class AgentAuthTest {
         // is due for renewal (less than a third of its life left) from the start: the agent renews it
         // at once, then whenever half of what is left has gone.
         Path storage = tmp.resolve("storage");
-        int port = freePort();
+        int port = dev.berth.testing.BerthProcess.freePort();
         Map<String, String> config = Map.of("tls.auto", "true", "auth.mode", "token",
                 "tls.agentCertificateTtl", "24s", "http.listen", "127.0.0.1:" + port);
         Users users = Users.load(storage.resolve("auth/htpasswd"), storage.resolve("auth/groups"));

@@ -23,6 +23,20 @@ class MirrorOfBerthTest {
     @TempDir
     Path tmp;
 
+    /** A Berth mirroring {@code upstream} under the prefix {@code up/}, with {@code extra} in the upstream's entry. */
+    private TestRegistry mirrorOf(TestRegistry upstream, String extra) throws Exception {
+        Path config = tmp.resolve("berth.yaml");
+        Files.writeString(config, """
+                mirror:
+                  upstreams:
+                    - name: up
+                      url: %s
+                      prefix: up/
+                      %s
+                """.formatted(upstream.baseUrl(), extra));
+        return TestRegistry.start(tmp.resolve("mirror"), config, Map.of());
+    }
+
     @Test
     void aManifestListItsImagesAndTheirBlobsComeThroughByteExact() throws Exception {
         try (TestRegistry upstream = TestRegistry.start(tmp.resolve("upstream"))) {
@@ -32,15 +46,7 @@ class MirrorOfBerthTest {
             byte[] list = Fixtures.index(DOCKER_LIST, DOCKER_MANIFEST, List.of(amd, arm), List.of("amd64", "arm64"));
             String listDigest = up.pushManifest("team/app", "v1", DOCKER_LIST, list);
 
-            Path config = tmp.resolve("berth.yaml");
-            Files.writeString(config, """
-                    mirror:
-                      upstreams:
-                        - name: up
-                          url: %s
-                          prefix: up/
-                    """.formatted(upstream.baseUrl()));
-            try (TestRegistry mirror = TestRegistry.start(tmp.resolve("mirror"), config, Map.of())) {
+            try (TestRegistry mirror = mirrorOf(upstream, "")) {
                 RegistryClient c = mirror.client();
                 HttpResponse<byte[]> got = c.get("/v2/up/team/app/manifests/v1", "Accept", DOCKER_LIST + ", " + DOCKER_MANIFEST);
                 assertEquals(200, got.statusCode());
@@ -71,15 +77,7 @@ class MirrorOfBerthTest {
             String sha512 = RegistryClient.sha512(image.manifest());
             RegistryClient.expect(up.put("/v2/team/app/manifests/" + sha512, image.manifest(),
                     "Content-Type", DOCKER_MANIFEST), 201);
-            Path config = tmp.resolve("berth.yaml");
-            Files.writeString(config, """
-                    mirror:
-                      upstreams:
-                        - name: up
-                          url: %s
-                          prefix: up/
-                    """.formatted(upstream.baseUrl()));
-            try (TestRegistry mirror = TestRegistry.start(tmp.resolve("mirror"), config, Map.of())) {
+            try (TestRegistry mirror = mirrorOf(upstream, "")) {
                 RegistryClient c = mirror.client();
                 for (int i = 0; i < 2; i++) {
                     HttpResponse<byte[]> got = c.get("/v2/up/team/app/manifests/" + sha512, "Accept", DOCKER_MANIFEST);
@@ -99,16 +97,7 @@ class MirrorOfBerthTest {
     void anUpstreamThatAllowsPushesKeepsWhatIsPushedUnderItsNamesLocallyAndServesItFirst() throws Exception {
         try (TestRegistry upstream = TestRegistry.start(tmp.resolve("upstream"))) {
             Image theirs = Fixtures.pushImage(upstream.client(), "team/app", "v1");
-            Path config = tmp.resolve("berth.yaml");
-            Files.writeString(config, """
-                    mirror:
-                      upstreams:
-                        - name: up
-                          url: %s
-                          prefix: up/
-                          allowPush: true
-                    """.formatted(upstream.baseUrl()));
-            try (TestRegistry mirror = TestRegistry.start(tmp.resolve("mirror"), config, Map.of())) {
+            try (TestRegistry mirror = mirrorOf(upstream, "allowPush: true")) {
                 RegistryClient c = mirror.client();
                 // Pushed under the upstream's prefix: accepted, kept locally, served from there.
                 Image ours = Fixtures.pushImage(c, "up/team/own", "v1");

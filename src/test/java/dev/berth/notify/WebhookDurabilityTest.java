@@ -406,13 +406,6 @@ class WebhookDurabilityTest {
     }
 
     static void awaitTrue(BooleanSupplier condition, Supplier<String> what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("timed out after " + WAIT + " waiting until " + what.get());
+        Fixtures.awaitTrue(condition, what, WAIT);
     }
 }

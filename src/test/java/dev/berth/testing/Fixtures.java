@@ -111,4 +111,17 @@ public final class Fixtures {
     public static String header(HttpResponse<byte[]> r, String name) {
         return r.headers().firstValue(name).orElse(null);
     }
+
+    /** Polls {@code condition} every 20 ms until it holds; fails naming {@code what} after {@code timeout}. */
+    public static void awaitTrue(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what,
+                                 java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("timed out after " + timeout + " waiting until " + what.get());
+    }
 }
